@@ -1,0 +1,143 @@
+"""The env factory: the only place where Mario envs are built.
+
+``make_mario_env`` composes the tutorial's preprocessing on the raw game
+(see ``docs/environment.md``)::
+
+    game (240x256x3 RGB, Discrete(n_actions))
+    [-> RandomNoopStart(n)]              optional, off by default (evaluation)
+    -> MaxAndSkipObservation(skip=4)      repeat the action 4 frames, sum rewards, max of last 2
+    -> MarioFrameObservation(84)          crop the HUD, grayscale, 84x84 uint8
+    -> FrameStackObservation(4, zeros)    (4, 84, 84) uint8, oldest frame first
+    [-> NoProgressTruncation(n)]          optional, off by default
+    -> MarioEpisodeInfo                   info["is_success"] = flag_get at episode end
+
+Observations stay uint8: SB3's policies divide by 255 (``normalize_images=True``), so a replay
+buffer stores 1 byte per pixel instead of the tutorial's 4.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import gymnasium as gym
+from gymnasium.wrappers import FrameStackObservation, MaxAndSkipObservation
+
+from sb3_mario.backend import action_sets, make_game
+from sb3_mario.levels import ALL_LEVELS, RandomStageGame, parse_level
+from sb3_mario.wrappers import MarioEpisodeInfo, MarioFrameObservation, NoProgressTruncation, RandomNoopStart
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.vec_env import VecEnv
+
+#: Action-set names and their sizes: RIGHT_ONLY (the tutorial's), SIMPLE_MOVEMENT, COMPLEX_MOVEMENT.
+ACTION_SETS: dict[str, int] = {"right_only": 5, "simple": 7, "complex": 12}
+
+#: Episode-end info keys that the Monitor copies into ``info["episode"]``.
+EPISODE_INFO_KEYS = ("is_success", "x_pos", "world", "stage")
+
+
+def _buttons(action_set: str) -> list[list[str]]:
+    if action_set not in ACTION_SETS:
+        raise ValueError(f"unknown action set {action_set!r}: valid action sets are {', '.join(ACTION_SETS)}")
+    return action_sets()[action_set]
+
+
+def make_mario_env(
+    level: str | Sequence[str] = "1-1",
+    *,
+    action_set: str = "right_only",
+    frame_skip: int = 4,
+    frame_size: int = 84,
+    frame_stack: int = 4,
+    no_progress_steps: int | None = None,
+    noop_max: int = 0,
+    render_mode: str | None = None,
+) -> gym.Env:
+    """Build one preprocessed Super Mario Bros env.
+
+    :param level: ``"1-1"`` .. ``"8-4"``; a sequence of them or ``"random"`` (all 32) draws a
+        stage at each reset
+    :param action_set: ``"right_only"`` (the tutorial's 5 actions), ``"simple"`` (7) or ``"complex"`` (12)
+    :param frame_skip: frames each action is repeated, 4 as in the tutorial and the DQN Nature paper
+    :param frame_size: side of the square grayscale frame, 84 as in the tutorial
+    :param frame_stack: frames stacked per observation, 4 as in the tutorial
+    :param no_progress_steps: truncate an episode after this many agent steps without a new best
+        ``x_pos``; ``None`` (default) never truncates, as in the tutorial
+    :param noop_max: start episodes with 0..``noop_max`` random no-op frames (0, the default, never
+        does; 30 in Mnih et al. 2015), to evaluate a deterministic agent on varied starts
+    :param render_mode: ``"rgb_array"`` makes ``render()`` return the full-colour 240x256 frame
+    """
+    if frame_skip < 1:
+        raise ValueError(f"frame_skip must be >= 1, actual value: {frame_skip}")
+    if frame_stack < 1:
+        raise ValueError(f"frame_stack must be >= 1, actual value: {frame_stack}")
+    buttons = _buttons(action_set)
+    if isinstance(level, str) and level != "random":
+        env: gym.Env = make_game(*parse_level(level), buttons, render_mode)
+    else:
+        levels = ALL_LEVELS if level == "random" else tuple(level)
+        env = RandomStageGame(levels, buttons, render_mode)
+    if noop_max > 0:
+        env = RandomNoopStart(env, noop_max)
+    if frame_skip > 1:
+        env = MaxAndSkipObservation(env, skip=frame_skip)
+    env = MarioFrameObservation(env, size=frame_size)
+    env = FrameStackObservation(env, frame_stack, padding_type="zero")
+    if no_progress_steps is not None:
+        env = NoProgressTruncation(env, no_progress_steps)
+    return MarioEpisodeInfo(env)
+
+
+def _make_in_worker(**kwargs: Any) -> gym.Env:
+    """``make_mario_env`` for a subprocess env: Ctrl-C reaches the trainer only, which stops
+    cleanly and saves, instead of killing the workers under it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return make_mario_env(**kwargs)
+
+
+def make_mario_vec_env(
+    n_envs: int = 1,
+    level: str | Sequence[str] = "1-1",
+    *,
+    seed: int | None = None,
+    start_index: int = 0,
+    vec_env: str = "dummy",
+    monitor_dir: str | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+) -> VecEnv:
+    """Build ``n_envs`` preprocessed envs in a SB3 vec env, each behind a ``Monitor``.
+
+    The monitor records :data:`EPISODE_INFO_KEYS` in ``info["episode"]`` (and its CSV).
+
+    :param n_envs: number of envs
+    :param level: as in :func:`make_mario_env`
+    :param seed: seed of the first env; env ``i`` gets ``seed + start_index + i`` (SB3's ``make_vec_env``)
+    :param start_index: offset of the env indices, for seeds and monitor file names
+    :param vec_env: ``"dummy"`` (one process) or ``"subproc"`` (one process per env)
+    :param monitor_dir: where the monitors write ``<index>.monitor.csv``; ``None`` writes none
+    :param env_kwargs: further keyword arguments of :func:`make_mario_env`
+    """
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+    classes = {"dummy": DummyVecEnv, "subproc": SubprocVecEnv}
+    if n_envs < 1:
+        raise ValueError(f"n_envs must be >= 1, actual value: {n_envs}")
+    if vec_env not in classes:
+        raise ValueError(f"unknown vec_env {vec_env!r}: valid values are {', '.join(classes)}")
+    kwargs = {"level": level, **(env_kwargs or {})}
+    _buttons(kwargs.get("action_set", "right_only"))  # fail here, not in a subprocess
+    if isinstance(level, str) and level != "random":
+        parse_level(level)
+    return make_vec_env(
+        _make_in_worker if vec_env == "subproc" else make_mario_env,
+        n_envs=n_envs,
+        seed=seed,
+        start_index=start_index,
+        monitor_dir=monitor_dir,
+        env_kwargs=kwargs,
+        vec_env_cls=classes[vec_env],
+        monitor_kwargs={"info_keywords": EPISODE_INFO_KEYS},
+    )

@@ -1,0 +1,78 @@
+"""Levels of Super Mario Bros: names, validation, and a random-stage game.
+
+A level is named ``"<world>-<stage>"`` with world 1..8 and stage 1..4 (``"1-1"`` .. ``"8-4"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+
+from sb3_mario.backend import make_game
+
+WORLDS = range(1, 9)
+STAGES = range(1, 5)
+#: Every level of SMB1, in play order.
+ALL_LEVELS: tuple[str, ...] = tuple(f"{w}-{s}" for w in WORLDS for s in STAGES)
+
+
+def parse_level(level: str) -> tuple[int, int]:
+    """Return ``(world, stage)`` for a level name such as ``"1-1"``.
+
+    :raises ValueError: naming the valid levels when ``level`` is not one of them
+    """
+    if level not in ALL_LEVELS:
+        raise ValueError(
+            f"unknown level {level!r}: valid levels are '1-1' .. '8-4' (world 1-8, stage 1-4)"
+        )
+    world, stage = level.split("-")
+    return int(world), int(stage)
+
+
+class RandomStageGame(gym.Env):
+    """Play a stage drawn uniformly from ``levels`` at each reset.
+
+    Replaces ``SuperMarioBrosRandomStages``, which gym-super-mario-bros 9.x removed. The draw uses
+    the env's own ``np_random``, so ``reset(seed=...)`` fixes the sequence of stages. One game per
+    stage is built on first use and kept.
+
+    :param levels: level names to draw from (see :data:`ALL_LEVELS`)
+    :param buttons: one list of button names per discrete action
+    :param render_mode: ``None`` or ``"rgb_array"``
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 60}
+
+    def __init__(self, levels: Sequence[str], buttons: list[list[str]], render_mode: str | None = None):
+        if len(levels) == 0:
+            raise ValueError("levels must name at least one level, actual value: []")
+        self._targets = [parse_level(level) for level in levels]
+        self._buttons = buttons
+        self.render_mode = render_mode
+        self._games: dict[tuple[int, int], gym.Env] = {}
+        self._game = self._get(self._targets[0])
+        self.observation_space = self._game.observation_space
+        self.action_space = self._game.action_space
+
+    def _get(self, target: tuple[int, int]) -> gym.Env:
+        if target not in self._games:
+            self._games[target] = make_game(*target, self._buttons, self.render_mode)
+        return self._games[target]
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        index = int(self.np_random.integers(len(self._targets)))
+        self._game = self._get(self._targets[index])
+        return self._game.reset(seed=seed, options=options)
+
+    def step(self, action: Any):
+        return self._game.step(action)
+
+    def render(self):
+        return self._game.render()
+
+    def close(self) -> None:
+        for game in self._games.values():
+            game.close()

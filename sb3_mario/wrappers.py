@@ -1,0 +1,138 @@
+"""Mario-specific gymnasium wrappers.
+
+Frame skipping (:class:`gymnasium.wrappers.MaxAndSkipObservation`) and stacking
+(:class:`gymnasium.wrappers.FrameStackObservation`) are gymnasium's own; only what is specific
+to Super Mario Bros lives here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+#: Height in pixels of the status bar (score, coins, world, clock) at the top of the NES frame.
+HUD_HEIGHT = 32
+
+
+class MarioFrameObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
+    """Crop the status bar, convert to grayscale and resize to ``size x size`` uint8 in one pass.
+
+    The 240x256 frame loses its top :data:`HUD_HEIGHT` rows (score, coins, world, clock): they change
+    with the clock whatever the agent does and carry nothing needed to steer. The tutorial's
+    ``ProcessFrame84`` crops too (it resizes to 84x110 and keeps rows 18..101, which drops about
+    39 rows at the top and 17 at the bottom); we crop exactly the HUD and keep the ground rows so
+    pits stay visible. Grayscale uses ``cv2.COLOR_RGB2GRAY`` (0.299 R + 0.587 G + 0.114 B, the
+    tutorial's weights) and resizing ``cv2.INTER_AREA`` (as SB3's ``WarpFrame``).
+
+    :param env: env with (H, W, 3) uint8 RGB observations
+    :param size: side of the square output, 84 after the DQN Nature paper and the tutorial
+    :param crop_top: rows removed at the top before resizing
+    """
+
+    def __init__(self, env: gym.Env, *, size: int = 84, crop_top: int = HUD_HEIGHT):
+        gym.utils.RecordConstructorArgs.__init__(self, size=size, crop_top=crop_top)
+        gym.ObservationWrapper.__init__(self, env)
+        shape = env.observation_space.shape
+        if shape is None or len(shape) != 3 or shape[2] != 3:
+            raise ValueError(f"MarioFrameObservation expects (H, W, 3) RGB frames, actual shape: {shape}")
+        if size < 1:
+            raise ValueError(f"size must be >= 1, actual value: {size}")
+        if not 0 <= crop_top < shape[0]:
+            raise ValueError(f"crop_top must be in [0, {shape[0]}), actual value: {crop_top}")
+        self._size = size
+        self._crop_top = crop_top
+        self.observation_space = spaces.Box(0, 255, (size, size), dtype=np.uint8)
+
+    def observation(self, observation: np.ndarray) -> np.ndarray:
+        gray = cv2.cvtColor(observation[self._crop_top :], cv2.COLOR_RGB2GRAY)
+        return cv2.resize(gray, (self._size, self._size), interpolation=cv2.INTER_AREA)
+
+
+class MarioEpisodeInfo(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Report a win as ``info["is_success"]`` at the end of each episode.
+
+    SB3's convention: ``info["is_success"]`` on the last step of an episode feeds
+    ``rollout/success_rate`` and ``eval/success_rate``. Here it is ``flag_get``. The final
+    ``x_pos``, ``world`` and ``stage`` are in the same info (the backend guarantees them), so a
+    :class:`~stable_baselines3.common.monitor.Monitor` with those ``info_keywords`` copies them
+    into ``info["episode"]``.
+    """
+
+    def __init__(self, env: gym.Env):
+        gym.utils.RecordConstructorArgs.__init__(self)
+        gym.Wrapper.__init__(self, env)
+
+    def step(self, action: Any):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if terminated or truncated:
+            info["is_success"] = bool(info["flag_get"])
+        return obs, reward, terminated, truncated, info
+
+
+class NoProgressTruncation(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Truncate the episode when ``x_pos`` has not beaten its best for ``max_steps`` steps.
+
+    Mario stuck against a pipe otherwise burns the whole game clock (up to 400 game seconds,
+    about 1,500 agent steps) on one useless episode.
+
+    :param env: env whose info holds ``x_pos``
+    :param max_steps: steps without a new best ``x_pos`` before the episode is truncated
+    """
+
+    def __init__(self, env: gym.Env, max_steps: int):
+        gym.utils.RecordConstructorArgs.__init__(self, max_steps=max_steps)
+        gym.Wrapper.__init__(self, env)
+        if max_steps < 1:
+            raise ValueError(f"max_steps must be >= 1, actual value: {max_steps}")
+        self._max_steps = max_steps
+        self._best_x = 0
+        self._stalled = 0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        obs, info = self.env.reset(seed=seed, options=options)
+        self._best_x = int(info["x_pos"])
+        self._stalled = 0
+        return obs, info
+
+    def step(self, action: Any):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if int(info["x_pos"]) > self._best_x:
+            self._best_x = int(info["x_pos"])
+            self._stalled = 0
+        else:
+            self._stalled += 1
+        if self._stalled >= self._max_steps and not terminated:
+            truncated = True
+        return obs, reward, terminated, truncated, info
+
+
+class RandomNoopStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Start each episode with a random number (0..``noop_max``) of no-op actions.
+
+    The emulator is deterministic: a greedy agent replays the same episode from the same start.
+    Random no-op starts (Mnih et al., 2015, use up to 30) shift the timing of enemies so that
+    evaluation measures robustness rather than one memorised run. Action 0 must be the no-op,
+    as in every action set of gym-super-mario-bros.
+
+    :param env: env whose action 0 is the no-op
+    :param noop_max: largest number of no-op steps at the start of an episode
+    """
+
+    def __init__(self, env: gym.Env, noop_max: int = 30):
+        gym.utils.RecordConstructorArgs.__init__(self, noop_max=noop_max)
+        gym.Wrapper.__init__(self, env)
+        if noop_max < 0:
+            raise ValueError(f"noop_max must be >= 0, actual value: {noop_max}")
+        self._noop_max = noop_max
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        obs, info = self.env.reset(seed=seed, options=options)
+        for _ in range(int(self.np_random.integers(0, self._noop_max + 1))):
+            obs, _, terminated, truncated, info = self.env.step(0)
+            if terminated or truncated:
+                obs, info = self.env.reset()
+        return obs, info

@@ -1,0 +1,77 @@
+"""Shared test helpers: a scripted stand-in for the game and torch detection."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None and importlib.util.find_spec("stable_baselines3") is not None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip = pytest.mark.skip(reason="needs torch and stable-baselines3, which are not installed")
+    for item in items:
+        if "needs_torch" in item.keywords and not HAS_TORCH:
+            item.add_marker(skip)
+
+
+class ScriptedGame(gym.Env):
+    """A game whose frames, rewards and end are scripted: frame ``t`` is filled with ``t + 1``
+    (so frames differ and max-pooling is checkable), its reward is ``rewards[t]``, ``x_pos`` is
+    ``xs[t]``, and the episode terminates after ``len(rewards)`` steps, with ``flag_get`` as given.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 60}
+
+    def __init__(self, rewards: list[float], flag: bool = False, xs: list[int] | None = None, frames: list[np.ndarray] | None = None):
+        self.observation_space = gym.spaces.Box(0, 255, (240, 256, 3), dtype=np.uint8)
+        self.action_space = gym.spaces.Discrete(5)
+        self.rewards = rewards
+        self.flag = flag
+        self.xs = xs if xs is not None else [40 + t for t in range(1, len(rewards) + 1)]
+        self.frames = frames
+        self.t = 0
+        self.actions: list[int] = []
+
+    def frame(self, t: int) -> np.ndarray:
+        if self.frames is not None:
+            return self.frames[t].copy()
+        return np.full((240, 256, 3), (t + 1) % 256, dtype=np.uint8)
+
+    def _info(self, x: int, flag: bool) -> dict[str, Any]:
+        return {"x_pos": x, "world": 1, "stage": 1, "flag_get": flag, "life": 2, "time": 400, "score": 0, "coins": 0}
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self.frame(0), self._info(40, False)
+
+    def step(self, action: int):
+        self.actions.append(int(action))
+        self.t += 1
+        done = self.t >= len(self.rewards)
+        flag = self.flag and done
+        return self.frame(self.t), float(self.rewards[self.t - 1]), done, False, self._info(self.xs[self.t - 1], flag)
+
+
+@pytest.fixture
+def scripted(monkeypatch: pytest.MonkeyPatch):
+    """Make ``make_mario_env`` build a ScriptedGame: call ``scripted(rewards, flag=..., ...)``."""
+    import sb3_mario.env
+
+    games: list[ScriptedGame] = []
+
+    def install(rewards: list[float], **kwargs: Any) -> list[ScriptedGame]:
+        def fake(world: int, stage: int, buttons: list, render_mode: str | None = None) -> ScriptedGame:
+            game = ScriptedGame(rewards, **kwargs)
+            games.append(game)
+            return game
+
+        monkeypatch.setattr(sb3_mario.env, "make_game", fake)
+        return games
+
+    return install

@@ -1,0 +1,146 @@
+"""The preprocessing pipeline of make_mario_env, checked on a scripted game."""
+
+from __future__ import annotations
+
+import cv2
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from sb3_mario import make_mario_env
+from sb3_mario.wrappers import HUD_HEIGHT, MarioFrameObservation, NoProgressTruncation, RandomNoopStart
+from tests.conftest import ScriptedGame
+
+
+def processed(value: int) -> np.ndarray:
+    """The 84x84 frame of a constant frame: cropping, grayscale and area resize keep the constant."""
+    return np.full((84, 84), value, dtype=np.uint8)
+
+
+def test_frame_skip_sums_rewards_and_max_pools_last_two(scripted):
+    scripted([1.0, 2.0, 3.0, 4.0, 10.0, 20.0, 30.0, 40.0, 5.0])
+    env = make_mario_env("1-1")
+    env.reset(seed=0)
+    obs, reward, terminated, truncated, _ = env.step(1)
+    assert reward == 10.0  # 1 + 2 + 3 + 4
+    # frames 3 and 4 of the step hold 4 and 5: the max-pool keeps 5
+    np.testing.assert_array_equal(obs[-1], processed(5))
+    obs, reward, *_ = env.step(2)
+    assert reward == 100.0
+    np.testing.assert_array_equal(obs[-1], processed(9))
+    assert not terminated and not truncated
+
+
+def test_max_pool_takes_pixelwise_max_of_last_two_frames(scripted):
+    frames = [np.zeros((240, 256, 3), np.uint8) for _ in range(5)]
+    frames[3][100:140, :128] = 200  # left half bright in frame 3
+    frames[4][100:140, 128:] = 90  # right half in frame 4
+    frames[2][:, :] = 255  # frame 2 is not among the last two: ignored
+    games = scripted([0.0] * 4, frames=frames)
+    env = make_mario_env("1-1", frame_stack=1)
+    env.reset()
+    obs, *_ = env.step(0)
+    expected = np.maximum(frames[3], frames[4])
+    gray = cv2.cvtColor(expected[HUD_HEIGHT:], cv2.COLOR_RGB2GRAY)
+    np.testing.assert_array_equal(obs[0], cv2.resize(gray, (84, 84), interpolation=cv2.INTER_AREA))
+    assert games[0].actions == [0, 0, 0, 0]
+
+
+def test_grayscale_resize_matches_direct_cv2():
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 256, (240, 256, 3), dtype=np.uint8)
+    env = MarioFrameObservation(ScriptedGame([0.0], frames=[frame, frame]))
+    obs, _ = env.reset()
+    gray = cv2.cvtColor(frame[32:], cv2.COLOR_RGB2GRAY)
+    np.testing.assert_array_equal(obs, cv2.resize(gray, (84, 84), interpolation=cv2.INTER_AREA))
+    assert obs.dtype == np.uint8 and obs in env.observation_space
+    # the HUD rows do not reach the observation
+    frame2 = frame.copy()
+    frame2[:32] = 0
+    np.testing.assert_array_equal(env.observation(frame2), obs)
+
+
+def test_stack_is_channel_first_oldest_first_with_zero_padding(scripted):
+    scripted([0.0] * 12)
+    env = make_mario_env("1-1")
+    assert env.observation_space.shape == (4, 84, 84) and env.observation_space.dtype == np.uint8
+    obs, _ = env.reset()
+    assert obs in env.observation_space
+    for i in range(3):
+        np.testing.assert_array_equal(obs[i], processed(0))
+    np.testing.assert_array_equal(obs[3], processed(1))
+    obs, *_ = env.step(0)
+    assert [int(obs[i, 0, 0]) for i in range(4)] == [0, 0, 1, 5]
+    obs, *_ = env.step(0)
+    assert [int(obs[i, 0, 0]) for i in range(4)] == [0, 1, 5, 9]
+    obs, *_ = env.step(0)
+    assert [int(obs[i, 0, 0]) for i in range(4)] == [1, 5, 9, 13]
+    assert obs in env.observation_space
+
+
+def test_is_success_exactly_on_flag_episode(scripted):
+    scripted([1.0] * 8, flag=True)
+    env = make_mario_env("1-1")
+    env.reset()
+    _, _, terminated, _, info = env.step(1)
+    assert not terminated and "is_success" not in info
+    _, _, terminated, _, info = env.step(1)
+    assert terminated and info["is_success"] is True
+    assert (info["x_pos"], info["world"], info["stage"]) == (48, 1, 1)
+
+
+def test_is_success_false_when_episode_ends_without_flag(scripted):
+    scripted([1.0] * 8, flag=False)
+    env = make_mario_env("1-1")
+    env.reset()
+    env.step(1)
+    _, _, terminated, _, info = env.step(1)
+    assert terminated and info["is_success"] is False
+
+
+def test_no_progress_truncation_counts_steps_without_new_best_x():
+    xs = [41, 42, 42, 42, 43, 43, 43, 43, 50]
+    env = NoProgressTruncation(ScriptedGame([0.0] * 9, xs=xs), max_steps=3)
+    env.reset()
+    ends = [env.step(0)[3] for _ in range(7)]
+    assert ends == [False, False, False, False, False, False, False]
+    assert env.step(0)[3] is True  # 43 held for 3 steps after the new best
+    with pytest.raises(ValueError, match="max_steps must be >= 1, actual value: 0"):
+        NoProgressTruncation(ScriptedGame([0.0]), max_steps=0)
+
+
+def test_no_progress_truncation_ends_episode_as_truncated_with_info(scripted):
+    scripted([0.0] * 40, xs=[41] * 40)
+    env = make_mario_env("1-1", frame_skip=1, no_progress_steps=5)
+    env.reset()
+    results = [env.step(0) for _ in range(6)]  # step 1 sets the best (41 > 40), then 5 without
+    assert [r[3] for r in results] == [False, False, False, False, False, True]
+    assert results[-1][4]["is_success"] is False
+
+
+def test_random_noop_start_plays_noops_drawn_from_seed():
+    game = ScriptedGame([0.0] * 100)
+    env = RandomNoopStart(game, noop_max=30)
+    counts = []
+    for seed in (1, 2, 3):
+        game.actions.clear()
+        env.reset(seed=seed)
+        counts.append(len(game.actions))
+        assert set(game.actions) <= {0}
+    assert all(0 <= c <= 30 for c in counts) and len(set(counts)) > 1
+    game.actions.clear()
+    env.reset(seed=1)
+    assert len(game.actions) == counts[0]
+
+
+def test_bad_arguments_say_what_is_valid():
+    with pytest.raises(ValueError, match=r"unknown level '1-5': valid levels are '1-1' .. '8-4'"):
+        make_mario_env("1-5")
+    with pytest.raises(ValueError, match=r"unknown level '9-1': valid levels are '1-1' .. '8-4' \(world 1-8"):
+        make_mario_env("9-1")
+    with pytest.raises(ValueError, match="unknown action set 'left_only': valid action sets are right_only, simple, complex"):
+        make_mario_env("1-1", action_set="left_only")
+    with pytest.raises(ValueError, match="frame_skip must be >= 1, actual value: 0"):
+        make_mario_env("1-1", frame_skip=0)
+    with pytest.raises(ValueError, match="frame_stack must be >= 1, actual value: 0"):
+        make_mario_env("1-1", frame_stack=0)
