@@ -1,0 +1,231 @@
+"""Training and resuming: SB3's ``learn()`` plus callbacks, in a run folder.
+
+Run folder layout::
+
+    RUN_DIR/
+      config.yaml          resolved settings and hyperparams (what ``--resume`` reads)
+      command.txt          the command line(s) that produced the run
+      checkpoints/         model.zip, checkpoint.json [, replay_buffer.pkl]
+      episodes.csv         one row per episode (WinRateCallback)
+      logs/<start_step>/   progress.csv of each training segment
+      tb/                  TensorBoard event files
+      eval/                best_model.zip and evaluations.npz (EvalCallback)
+      final_model.zip      the model at the end of the last segment
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import CallbackList, EvalCallback
+from stable_baselines3.common.logger import Logger, make_output_format
+
+from sb3_mario.callbacks import CheckpointCallback, StopOnSignal, WinRateCallback, truncate_episodes
+from sb3_mario.config import (
+    ConfigError,
+    build_callbacks,
+    get_algo,
+    load_config,
+    split_hyperparams,
+    to_yaml_value,
+)
+from sb3_mario.env import make_mario_vec_env
+from sb3_mario.presets import DEFAULT_PRESET, get_preset
+from sb3_mario.registration import env_id
+
+
+@dataclass
+class TrainSettings:
+    """Everything about a run except the hyperparameters; defaults are the CLI's.
+
+    :param algo: ``ddqn`` (our DoubleDQN) or ``dqn`` (SB3's DQN)
+    :param level: level to train on, ``"1-1"`` .. ``"8-4"`` or ``"random"``
+    :param run_dir: the run folder
+    :param seed: seed of the model and of the first training env
+    :param device: torch device, ``"auto"`` picks CUDA when there is one
+    :param vec_env: ``"subproc"`` (one process per env) or ``"dummy"``
+    :param eval_freq: env steps between evaluations (0: none)
+    :param eval_episodes: episodes per evaluation
+    :param eval_noop_max: random no-op frames at the start of evaluation episodes (the emulator is
+        deterministic; 30 as in Mnih et al., 2015)
+    :param checkpoint_freq: env steps between checkpoints
+    :param save_replay_buffer: checkpoints include the replay buffer
+    :param progress_bar: show SB3's progress bar
+    :param log_window: episodes in the sliding win-rate window
+    :param log_block: episodes per block of the block win rate (500 in the tutorial's plots)
+    """
+
+    algo: str = "ddqn"
+    level: str = "1-1"
+    run_dir: str = "runs/ddqn-1-1"
+    seed: int | None = 0
+    device: str = "auto"
+    vec_env: str = "subproc"
+    eval_freq: int = 50_000
+    eval_episodes: int = 10
+    eval_noop_max: int = 30
+    checkpoint_freq: int = 50_000
+    save_replay_buffer: bool = False
+    progress_bar: bool = True
+    log_window: int = 100
+    log_block: int = 500
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_hyperparams(
+    algo: str, level: str, preset: str | None = None, config: str | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """Hyperparams from a preset or a config file, then overrides (``None`` values ignored)."""
+    get_algo(algo)
+    if preset is not None and config is not None:
+        raise ConfigError("give --preset or --config, not both")
+    hp = load_config(config, env_id(level)) if config else get_preset(preset or DEFAULT_PRESET)
+    hp.update({k: v for k, v in overrides.items() if v is not None})
+    return hp
+
+
+def _write_config(run_dir: Path, settings: TrainSettings, hyperparams: dict[str, Any]) -> None:
+    doc = {"settings": asdict(settings), "hyperparams": to_yaml_value(hyperparams)}
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    with open(run_dir / "command.txt", "a") as f:
+        f.write(shlex.join(sys.argv) + "\n")
+
+
+def _learn(model: BaseAlgorithm, settings: TrainSettings, hp_callbacks: list[Any], total: int) -> BaseAlgorithm:
+    """Run ``learn()`` up to ``total`` env steps with the run's callbacks; always checkpoint at the end."""
+    run_dir = Path(settings.run_dir)
+    n_envs = model.get_env().num_envs
+    logger = Logger(
+        folder=str(run_dir),
+        output_formats=[
+            make_output_format("stdout", str(run_dir)),
+            make_output_format("csv", str(run_dir / "logs" / f"{model.num_timesteps:09d}")),
+            make_output_format("tensorboard", str(run_dir / "tb")),
+        ],
+    )
+    model.set_logger(logger)
+    checkpoint = CheckpointCallback(run_dir / "checkpoints", settings.checkpoint_freq, settings.save_replay_buffer)
+    stop = StopOnSignal()
+    callbacks = [stop, checkpoint, WinRateCallback(run_dir / "episodes.csv", settings.log_window, settings.log_block)]
+    callbacks += build_callbacks(hp_callbacks)
+    eval_env = None
+    if settings.eval_freq > 0:
+        eval_env = make_mario_vec_env(
+            1,
+            settings.level,
+            seed=None if settings.seed is None else settings.seed + 10_000,
+            vec_env="dummy",
+            env_kwargs={**settings.extra.get("env_kwargs", {}), "noop_max": settings.eval_noop_max},
+        )
+        callbacks.append(
+            EvalCallback(
+                eval_env,
+                n_eval_episodes=settings.eval_episodes,
+                eval_freq=max(settings.eval_freq // n_envs, 1),
+                best_model_save_path=str(run_dir / "eval"),
+                log_path=str(run_dir / "eval"),
+                deterministic=True,
+            )
+        )
+    try:
+        model.learn(
+            total_timesteps=total - model.num_timesteps,
+            callback=CallbackList(callbacks),
+            reset_num_timesteps=False,
+            progress_bar=settings.progress_bar,
+        )
+    finally:
+        checkpoint.init_callback(model)
+        checkpoint.save()
+        model.save(run_dir / "final_model.zip")
+        if eval_env is not None:
+            eval_env.close()
+        model.get_env().close()
+    if stop.received is not None:
+        print(f"Stopped by signal {stop.received} at {model.num_timesteps} steps; checkpoint saved in {checkpoint.save_path}")
+    return model
+
+
+def train(settings: TrainSettings, hyperparams: dict[str, Any], total_timesteps: int | None = None) -> BaseAlgorithm:
+    """Train a new model in ``settings.run_dir`` and return it.
+
+    :param settings: the run's settings
+    :param hyperparams: a hyperparams entry (see :mod:`sb3_mario.config`)
+    :param total_timesteps: env steps to train; ``None`` uses the entry's ``n_timesteps``
+    """
+    algo = get_algo(settings.algo)
+    hp = split_hyperparams(hyperparams, algo)
+    total = hp.n_timesteps if total_timesteps is None else total_timesteps
+    if total <= 0:
+        raise ConfigError(f"timesteps must be positive, actual value: {total}")
+    run_dir = Path(settings.run_dir)
+    if (run_dir / "checkpoints" / "checkpoint.json").exists():
+        raise ConfigError(f"{run_dir} already holds a run: use --resume {run_dir} or another --run-dir")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    settings.extra = {"env_kwargs": hp.env_kwargs, "n_envs": hp.n_envs, "total_timesteps": total}
+    _write_config(run_dir, settings, hyperparams)
+    env = make_mario_vec_env(
+        hp.n_envs,
+        settings.level,
+        seed=settings.seed,
+        vec_env=settings.vec_env if hp.n_envs > 1 else "dummy",
+        env_kwargs=hp.env_kwargs,
+    )
+    model = algo(hp.policy, env, seed=settings.seed, device=settings.device, verbose=1, **hp.model_kwargs)
+    return _learn(model, settings, hp.callback, total)
+
+
+def read_run(run_dir: str | Path) -> tuple[TrainSettings, dict[str, Any]]:
+    """Read a run folder's settings and hyperparams."""
+    path = Path(run_dir) / "config.yaml"
+    if not path.is_file():
+        raise ConfigError(f"{run_dir} is not a run folder: it has no config.yaml")
+    doc = yaml.safe_load(path.read_text())
+    return TrainSettings(**doc["settings"]), doc["hyperparams"]
+
+
+def resume(run_dir: str | Path, total_timesteps: int | None = None, progress_bar: bool | None = None) -> BaseAlgorithm:
+    """Continue a run from its last checkpoint up to its total (or ``total_timesteps``).
+
+    Timesteps, exploration schedule, episode numbering and, when checkpoints hold it, the replay
+    buffer continue where the checkpoint left them. Episodes that ended after the checkpoint
+    (replayed now) are dropped from ``episodes.csv``.
+    """
+    run_dir = Path(run_dir)
+    settings, hyperparams = read_run(run_dir)
+    meta_path = run_dir / "checkpoints" / "checkpoint.json"
+    if not meta_path.is_file():
+        raise ConfigError(f"{run_dir} has no checkpoint to resume from (no checkpoints/checkpoint.json)")
+    meta = json.loads(meta_path.read_text())
+    if progress_bar is not None:
+        settings.progress_bar = progress_bar
+    algo = get_algo(settings.algo)
+    hp = split_hyperparams(hyperparams, algo)
+    total = int(settings.extra["total_timesteps"]) if total_timesteps is None else total_timesteps
+    if total <= 0:
+        raise ConfigError(f"timesteps must be positive, actual value: {total}")
+    steps = int(meta["num_timesteps"])
+    truncate_episodes(run_dir / "episodes.csv", steps)
+    env = make_mario_vec_env(
+        hp.n_envs,
+        settings.level,
+        seed=None if settings.seed is None else settings.seed + steps,
+        vec_env=settings.vec_env if hp.n_envs > 1 else "dummy",
+        env_kwargs=hp.env_kwargs,
+    )
+    model = algo.load(run_dir / "checkpoints" / "model.zip", env=env, device=settings.device)
+    if meta.get("replay_buffer"):
+        model.load_replay_buffer(run_dir / "checkpoints" / "replay_buffer.pkl")
+    settings.extra["total_timesteps"] = total
+    _write_config(run_dir, settings, hyperparams)
+    if model.num_timesteps >= total:
+        print(f"{run_dir} is already at {model.num_timesteps} >= {total} steps")
+        return model
+    return _learn(model, settings, hp.callback, total)
