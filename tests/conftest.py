@@ -75,3 +75,11 @@ def scripted(monkeypatch: pytest.MonkeyPatch):
         return games
 
     return install
+
+
+if HAS_TORCH:
+    import torch
+
+    # One thread: the suite runs beside other work on 2-core machines, where torch's spinning
+    # thread pool costs more than it gains on these tiny batches.
+    torch.set_num_threads(1)
