@@ -174,14 +174,19 @@ class CheckpointCallback(BaseCallback):
             print(f"Checkpoint at {self.num_timesteps} steps in {self.save_path}")
 
 
-class StopOnSignal(BaseCallback):
-    """Turn SIGINT and SIGTERM into a clean stop of ``learn()`` at the next env step.
+class StopTraining(BaseCallback):
+    """Stop ``learn()`` cleanly on SIGINT or SIGTERM, or once ``total_timesteps`` is reached.
 
-    The handlers are installed for the duration of training and the previous ones restored after.
+    SB3 collects whole ``train_freq`` rollouts and can overshoot the requested total; stopping
+    here makes the final ``num_timesteps`` equal to it (rounded up to a multiple of ``n_envs``).
+    The signal handlers are installed for the duration of training and restored after.
+
+    :param total_timesteps: env steps at which to stop; ``None`` leaves it to ``learn()``
     """
 
-    def __init__(self, verbose: int = 0):
+    def __init__(self, total_timesteps: int | None = None, verbose: int = 0):
         super().__init__(verbose)
+        self.total_timesteps = total_timesteps
         self.received: int | None = None
         self._previous: dict[int, Any] = {}
 
@@ -193,7 +198,8 @@ class StopOnSignal(BaseCallback):
             self._previous[sig] = signal.signal(sig, self._handle)
 
     def _on_step(self) -> bool:
-        return self.received is None
+        reached = self.total_timesteps is not None and self.num_timesteps >= self.total_timesteps
+        return self.received is None and not reached
 
     def _on_training_end(self) -> None:
         for sig, handler in self._previous.items():

@@ -87,14 +87,89 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_play_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", nargs="?", help="a model zip (default: the model shipped with sb3-mario)")
+    p.add_argument("--env", "--level", dest="level", type=_level, default="1-1", help="level, 1-1 .. 8-4")
+    p.add_argument("--action-set", default="right_only", help="right_only (default), simple or complex")
+    p.add_argument("--epsilon", type=float, default=0.0, help="probability of a random action (default 0: greedy)")
+    p.add_argument("--noop-max", type=int, default=0, help="start episodes with 0..N random no-op frames")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+
+
+def _model_path(args: argparse.Namespace) -> str:
+    from sb3_mario.config import ConfigError
+    from sb3_mario.models import SHIPPED_MODEL
+
+    if args.model:
+        return args.model
+    if not SHIPPED_MODEL.is_file():
+        raise ConfigError("no model given and this install ships none: pass a model zip")
+    return str(SHIPPED_MODEL)
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="play N episodes and report win rate, reward and progress")
+    _add_play_options(p)
+    p.add_argument("-n", "--episodes", type=_positive_int, default=10)
+    p.add_argument("-o", "--output", default="evaluation.json", help="JSON summary (default: evaluation.json)")
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from sb3_mario.evaluation import evaluate, format_summary
+
+    summary = evaluate(
+        _model_path(args), args.level, args.episodes, args.epsilon, args.noop_max, args.seed, args.device,
+        args.action_set, args.output,
+    )
+    print(format_summary(summary))
+    print(f"written to {args.output}")
+    return 0
+
+
+def _add_record(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("record", help="record play as .mp4 or .gif (full-colour 256x240 frames)")
+    _add_play_options(p)
+    p.add_argument("-o", "--output", required=True, help="out.mp4 or out.gif")
+    p.add_argument("-n", "--episodes", type=_positive_int, default=1)
+
+
+def _record(args: argparse.Namespace) -> int:
+    from sb3_mario.recording import record
+
+    result = record(
+        _model_path(args), args.output, args.level, args.episodes, args.epsilon, args.noop_max, args.seed,
+        args.device, args.action_set,
+    )
+    wins = sum(e.win for e in result["episodes"])
+    print(f"{args.output}: {result['frames']} frames, {wins}/{len(result['episodes'])} episodes won")
+    return 0
+
+
+def _add_plot(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("plot", help="average reward and win %% per block of episodes, for one or more runs")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    p.add_argument("-o", "--output", default="training.png")
+    p.add_argument("--block", type=_positive_int, default=500, help="episodes per point (500 as in the tutorial)")
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from sb3_mario.plotting import plot_runs
+
+    plot_runs(args.run_dirs, args.output, args.block)
+    print(f"written to {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sb3-mario", description="Super Mario Bros with Stable-Baselines3.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    _add_train(sub)
+    for add in (_add_train, _add_evaluate, _add_record, _add_plot):
+        add(sub)
     return parser
 
 
-COMMANDS = {"train": _train}
+COMMANDS = {"train": _train, "evaluate": _evaluate, "record": _record, "plot": _plot}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,6 +15,7 @@ Run folder layout::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 import sys
@@ -27,7 +28,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import CallbackList, EvalCallback
 from stable_baselines3.common.logger import Logger, make_output_format
 
-from sb3_mario.callbacks import CheckpointCallback, StopOnSignal, WinRateCallback, truncate_episodes
+from sb3_mario.callbacks import CheckpointCallback, StopTraining, WinRateCallback, truncate_episodes
 from sb3_mario.config import (
     ConfigError,
     build_callbacks,
@@ -112,7 +113,7 @@ def _learn(model: BaseAlgorithm, settings: TrainSettings, hp_callbacks: list[Any
     )
     model.set_logger(logger)
     checkpoint = CheckpointCallback(run_dir / "checkpoints", settings.checkpoint_freq, settings.save_replay_buffer)
-    stop = StopOnSignal()
+    stop = StopTraining(total)
     callbacks = [stop, checkpoint, WinRateCallback(run_dir / "episodes.csv", settings.log_window, settings.log_block)]
     callbacks += build_callbacks(hp_callbacks)
     eval_env = None
@@ -145,9 +146,10 @@ def _learn(model: BaseAlgorithm, settings: TrainSettings, hp_callbacks: list[Any
         checkpoint.init_callback(model)
         checkpoint.save()
         model.save(run_dir / "final_model.zip")
-        if eval_env is not None:
-            eval_env.close()
-        model.get_env().close()
+        for env in (eval_env, model.get_env()):
+            with contextlib.suppress(Exception):  # a crashed worker must not hide the first error
+                if env is not None:
+                    env.close()
     if stop.received is not None:
         print(f"Stopped by signal {stop.received} at {model.num_timesteps} steps; checkpoint saved in {checkpoint.save_path}")
     return model

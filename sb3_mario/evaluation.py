@@ -1,0 +1,145 @@
+"""Loading saved models and playing evaluation episodes."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from stable_baselines3.common.base_class import BaseAlgorithm
+
+from sb3_mario.config import ConfigError
+from sb3_mario.double_dqn import DoubleDQN
+from sb3_mario.env import make_mario_env
+
+
+def load_model(path: str | Path, device: str = "auto") -> BaseAlgorithm:
+    """Load a DQN or DoubleDQN zip, with one clear error for a missing or broken file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"model file not found: {path}")
+    if not zipfile.is_zipfile(path):
+        raise ConfigError(f"{path} is not a model zip (not a zip archive)")
+    try:
+        return DoubleDQN.load(path, device=device)  # also reads DQN zips: same parameters
+    except Exception as e:  # a zip without SB3's data, or from an unrelated algorithm
+        raise ConfigError(f"{path} is not a DQN/DoubleDQN model zip ({type(e).__name__}: {e})") from None
+
+
+def check_compatible(model: BaseAlgorithm, env: Any, env_name: str) -> None:
+    """Raise a ConfigError naming both sides when the model cannot play ``env``."""
+    ours = (tuple(model.observation_space.shape), int(model.action_space.n))
+    theirs = (tuple(env.observation_space.shape), int(env.action_space.n))
+    if ours != theirs:
+        raise ConfigError(
+            f"the model expects observations {ours[0]} and {ours[1]} actions, but {env_name} gives "
+            f"observations {theirs[0]} and {theirs[1]} actions (check --action-set and the frame settings)"
+        )
+
+
+@dataclass
+class Episode:
+    """One evaluation episode."""
+
+    reward: float
+    length: int
+    win: bool
+    x_pos: int
+
+
+class Player:
+    """Pick actions greedily, or epsilon-greedily with its own seeded generator.
+
+    :param model: a DQN/DoubleDQN
+    :param epsilon: probability of a uniformly random action (0: greedy)
+    :param seed: seed of the epsilon draws
+    """
+
+    def __init__(self, model: BaseAlgorithm, epsilon: float = 0.0, seed: int | None = None):
+        if not 0.0 <= epsilon <= 1.0:
+            raise ConfigError(f"epsilon must be in [0, 1], actual value: {epsilon}")
+        self.model = model
+        self.epsilon = epsilon
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, obs: np.ndarray) -> int:
+        if self.epsilon > 0 and self.rng.random() < self.epsilon:
+            return int(self.rng.integers(self.model.action_space.n))
+        action, _ = self.model.predict(obs, deterministic=True)
+        return int(action)
+
+
+def play_episode(env: Any, player: Player, seed: int | None = None, on_frame: Any = None) -> Episode:
+    """Play one episode; ``on_frame(env)`` is called after the reset and after every step."""
+    obs, _ = env.reset(seed=seed)
+    if on_frame is not None:
+        on_frame(env)
+    total, length = 0.0, 0
+    while True:
+        obs, reward, terminated, truncated, info = env.step(player(obs))
+        total += float(reward)
+        length += 1
+        if on_frame is not None:
+            on_frame(env)
+        if terminated or truncated:
+            return Episode(total, length, bool(info["is_success"]), int(info["x_pos"]))
+
+
+def evaluate(
+    model_path: str | Path,
+    level: str = "1-1",
+    episodes: int = 10,
+    epsilon: float = 0.0,
+    noop_max: int = 0,
+    seed: int = 0,
+    device: str = "auto",
+    action_set: str = "right_only",
+    output: str | Path | None = None,
+) -> dict[str, Any]:
+    """Play ``episodes`` episodes and return (and optionally write as JSON) the summary.
+
+    The emulator is deterministic: greedy episodes from the same start repeat exactly. Use
+    ``epsilon`` (e.g. 0.02, the training floor) or ``noop_max`` (e.g. 30 random no-op frames at the
+    start) to measure how robust the agent is.
+    """
+    if episodes <= 0:
+        raise ConfigError(f"episodes must be positive, actual value: {episodes}")
+    model = load_model(model_path, device)
+    env = make_mario_env(level, action_set=action_set, noop_max=noop_max)
+    check_compatible(model, env, f"level {level} with action set {action_set}")
+    player = Player(model, epsilon, seed)
+    results = [play_episode(env, player, seed=seed + i) for i in range(episodes)]
+    env.close()
+    rewards = np.array([e.reward for e in results])
+    summary = {
+        "model": str(model_path),
+        "level": level,
+        "episodes": episodes,
+        "epsilon": epsilon,
+        "noop_max": noop_max,
+        "win_rate": float(np.mean([e.win for e in results])),
+        "mean_reward": float(rewards.mean()),
+        "std_reward": float(rewards.std()),
+        "mean_x_pos": float(np.mean([e.x_pos for e in results])),
+        "mean_length": float(np.mean([e.length for e in results])),
+        "per_episode": [asdict(e) for e in results],
+    }
+    if output is not None:
+        Path(output).write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The summary as a small aligned table."""
+    rows = [
+        ("episodes", f"{summary['episodes']}"),
+        ("win rate", f"{100 * summary['win_rate']:.1f} %"),
+        ("reward", f"{summary['mean_reward']:.1f} +/- {summary['std_reward']:.1f}"),
+        ("final x_pos", f"{summary['mean_x_pos']:.0f}"),
+        ("length", f"{summary['mean_length']:.0f} steps"),
+        ("start", f"epsilon {summary['epsilon']}, up to {summary['noop_max']} no-op frames"),
+    ]
+    return "\n".join(f"{name:<12} {value}" for name, value in rows)

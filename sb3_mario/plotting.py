@@ -1,0 +1,52 @@
+"""The tutorial's Figure 1 for any runs: average reward and win % per block of episodes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sb3_mario.callbacks import read_episodes
+from sb3_mario.config import ConfigError
+
+
+def block_means(values: list[float], block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Means of consecutive blocks of ``block`` values (a last partial block included) and the
+    episode count at the end of each block."""
+    x = np.asarray(values, dtype=float)
+    starts = np.arange(0, len(x), block)
+    ends = np.minimum(starts + block, len(x))
+    return ends, np.array([x[s:e].mean() for s, e in zip(starts, ends)])
+
+
+def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500) -> object:
+    """Plot average reward (left) and win % (right) per ``block`` episodes, one line per run.
+
+    :return: the matplotlib figure (also written to ``output`` as PNG)
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if block < 1:
+        raise ConfigError(f"block must be >= 1, actual value: {block}")
+    fig, (ax_reward, ax_win) = plt.subplots(1, 2, figsize=(11, 4))
+    for run_dir in run_dirs:
+        rows = read_episodes(Path(run_dir) / "episodes.csv")
+        if not rows:
+            raise ConfigError(f"{run_dir} has no episodes (no episodes.csv with rows)")
+        ends, rewards = block_means([float(r["reward"]) for r in rows], block)
+        _, wins = block_means([100.0 * int(r["win"]) for r in rows], block)
+        label = Path(run_dir).name
+        ax_reward.plot(ends, rewards, marker="o", label=label)
+        ax_win.plot(ends, wins, marker="o", label=label)
+    ax_reward.set(title=f"Average reward per {block} episodes", xlabel="episode", ylabel="reward")
+    ax_win.set(title=f"Win % per {block} episodes", xlabel="episode", ylabel="win %", ylim=(-2, 102))
+    for ax in (ax_reward, ax_win):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(output, dpi=100)
+    plt.close(fig)
+    return fig

@@ -1,0 +1,50 @@
+"""Record an agent's play as a video or GIF of the full-colour 256x240 game frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sb3_mario.config import ConfigError
+from sb3_mario.env import make_mario_env
+from sb3_mario.evaluation import Player, check_compatible, load_model, play_episode
+
+#: Frames per second of a recording: one frame per agent step, 60 / frame_skip(4).
+FPS = 15
+
+
+def record(
+    model_path: str | Path,
+    output: str | Path,
+    level: str = "1-1",
+    episodes: int = 1,
+    epsilon: float = 0.0,
+    noop_max: int = 0,
+    seed: int = 0,
+    device: str = "auto",
+    action_set: str = "right_only",
+) -> dict[str, Any]:
+    """Play ``episodes`` episodes and write every agent step's screen to ``output`` (.mp4 or .gif).
+
+    :return: frame count, frame shape and the episodes' results
+    """
+    import imageio.v2 as imageio
+
+    output = Path(output)
+    if output.suffix not in (".mp4", ".gif"):
+        raise ConfigError(f"unknown output type {output.suffix!r}: use a .mp4 or .gif file")
+    model = load_model(model_path, device)
+    env = make_mario_env(level, action_set=action_set, noop_max=noop_max, render_mode="rgb_array")
+    check_compatible(model, env, f"level {level} with action set {action_set}")
+    player = Player(model, epsilon, seed)
+    frames: list[np.ndarray] = []
+    results = [play_episode(env, player, seed + i, on_frame=lambda e: frames.append(e.render())) for i in range(episodes)]
+    env.close()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if output.suffix == ".gif":
+        imageio.mimsave(output, frames, duration=1000 / FPS, loop=0)
+    else:
+        imageio.mimsave(output, frames, fps=FPS, macro_block_size=16)
+    return {"frames": len(frames), "shape": frames[0].shape, "episodes": results}

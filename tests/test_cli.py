@@ -1,0 +1,181 @@
+"""The sb3-mario command line end to end: train, resume after SIGKILL, signals, evaluate, record, plot."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = [pytest.mark.needs_torch, pytest.mark.slow]
+
+TINY = ["--buffer-size", "500", "--learning-starts", "100", "--no-progress-bar"]
+
+
+def cli(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "sb3_mario", *args], capture_output=True, text=True, **kwargs)
+    if check and result.returncode != 0:
+        raise AssertionError(f"sb3-mario {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def episodes(run: Path) -> list[dict[str, str]]:
+    with open(run / "episodes.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("cli") / "run"
+    cli("train", "--timesteps", "600", "--n-envs", "2", "--run-dir", str(run), "--eval-freq", "300",
+        "--eval-episodes", "1", "--checkpoint-freq", "200", *TINY)
+    return run
+
+
+def test_train_fills_the_run_folder(run: Path):
+    assert (run / "checkpoints" / "model.zip").is_file() and (run / "final_model.zip").is_file()
+    assert json.loads((run / "checkpoints" / "checkpoint.json").read_text())["num_timesteps"] == 600
+    assert list((run / "tb").glob("events.out.tfevents.*"))
+    with open(run / "logs" / "000000000" / "progress.csv", newline="") as f:
+        keys = set(next(csv.reader(f)))
+    assert {"rollout/success_rate", "rollout/win_rate", "rollout/mean_final_x_pos", "eval/success_rate"} <= keys
+    rows = episodes(run)
+    assert [int(r["episode"]) for r in rows] == list(range(1, len(rows) + 1)) and len(rows) >= 2
+    assert set(rows[0]) == {"episode", "timestep", "reward", "length", "win", "x_pos", "level", "wall_time"}
+    assert all(r["level"] == "1-1" and r["win"] in ("0", "1") for r in rows)
+    config = (run / "config.yaml").read_text()
+    assert "algo: ddqn" in config and "buffer_size: 500" in config and "n_envs: 2" in config
+    assert "--timesteps 600" in (run / "command.txt").read_text()
+    assert (run / "eval" / "best_model.zip").is_file()
+
+
+def test_tensorboard_has_win_rate(run: Path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run / "tb"))
+    events.Reload()
+    assert {"rollout/success_rate", "rollout/win_rate"} <= set(events.Tags()["scalars"])
+
+
+def test_resume_after_sigkill_continues_without_gaps(tmp_path: Path):
+    run = tmp_path / "run"
+    args = ["train", "--timesteps", "1000", "--run-dir", str(run), "--eval-freq", "0", "--checkpoint-freq", "200",
+            "--vec-env", "dummy", *TINY]
+    proc = subprocess.Popen([sys.executable, "-m", "sb3_mario", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    meta = run / "checkpoints" / "checkpoint.json"
+    deadline = time.time() + 240
+    while not (meta.exists() and json.loads(meta.read_text())["num_timesteps"] >= 400):
+        assert proc.poll() is None and time.time() < deadline, "no checkpoint before the deadline"
+        time.sleep(0.2)
+    time.sleep(1.0)  # let it play past the checkpoint: those episodes are replayed after the resume
+    proc.kill()
+    proc.wait()
+    killed_at = json.loads(meta.read_text())["num_timesteps"]
+    assert killed_at < 1000
+
+    cli("train", "--resume", str(run), "--no-progress-bar")
+
+    from sb3_mario import DoubleDQN
+
+    assert DoubleDQN.load(run / "final_model.zip").num_timesteps == 1000
+    rows = episodes(run)
+    assert [int(r["episode"]) for r in rows] == list(range(1, len(rows) + 1))
+    steps = [int(r["timestep"]) for r in rows]
+    assert steps == sorted(steps) and steps[-1] <= 1000
+    assert any(s > killed_at for s in steps) and any(s <= killed_at for s in steps)
+    assert len(list((run / "logs").iterdir())) == 2  # one progress.csv per segment
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_saves_a_final_checkpoint(tmp_path: Path, sig: int):
+    run = tmp_path / "run"
+    args = ["train", "--timesteps", "100000", "--n-envs", "2", "--run-dir", str(run), "--eval-freq", "0",
+            "--checkpoint-freq", "100000", *TINY]
+    proc = subprocess.Popen([sys.executable, "-m", "sb3_mario", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 240
+    while not (run / "episodes.csv").exists() or len(episodes(run)) < 2:
+        assert proc.poll() is None and time.time() < deadline
+        time.sleep(0.2)
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+    assert f"Stopped by signal {int(sig)}" in out and "Traceback" not in out
+    steps = json.loads((run / "checkpoints" / "checkpoint.json").read_text())["num_timesteps"]
+    assert 0 < steps < 100000
+
+    from sb3_mario import DoubleDQN
+
+    assert DoubleDQN.load(run / "checkpoints" / "model.zip").num_timesteps == steps
+
+
+def test_evaluate_writes_json(run: Path, tmp_path: Path):
+    out = tmp_path / "eval.json"
+    result = cli("evaluate", str(run / "final_model.zip"), "-n", "3", "--epsilon", "0.1", "-o", str(out))
+    summary = json.loads(out.read_text())
+    assert summary["episodes"] == 3 and len(summary["per_episode"]) == 3
+    assert summary["win_rate"] == np.mean([e["win"] for e in summary["per_episode"]])
+    assert summary["mean_x_pos"] == pytest.approx(np.mean([e["x_pos"] for e in summary["per_episode"]]))
+    assert "win rate" in result.stdout and "final x_pos" in result.stdout
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4"])
+def test_record_writes_full_colour_frames(run: Path, tmp_path: Path, suffix: str):
+    import imageio.v3 as iio
+
+    out = tmp_path / f"play{suffix}"
+    result = cli("record", str(run / "final_model.zip"), "-o", str(out))
+    n_frames = int(result.stdout.split(": ")[1].split(" frames")[0])
+    frames = iio.imread(out, index=None)
+    assert frames.shape[0] == n_frames > 1  # the reset frame plus one per step
+    assert frames.shape[1:3] == (240, 256)
+
+
+def test_plot_draws_both_panels(run: Path, tmp_path: Path):
+    from sb3_mario.plotting import plot_runs
+
+    out = tmp_path / "plot.png"
+    cli("plot", str(run), "-o", str(out), "--block", "2")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    fig = plot_runs([run], tmp_path / "again.png", block=2)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["Average reward per 2 episodes", "Win % per 2 episodes"]
+    n_points = (len(episodes(run)) + 1) // 2
+    assert all(len(ax.lines[0].get_xdata()) == n_points for ax in fig.axes)
+
+
+def _one_line_error(result: subprocess.CompletedProcess, text: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and text in lines[0] and "Traceback" not in result.stderr, result.stderr
+
+
+def test_bad_input_gives_one_line_and_exit_2(run: Path, tmp_path: Path):
+    corrupt = tmp_path / "corrupt.zip"
+    with zipfile.ZipFile(corrupt, "w") as z:
+        z.writestr("data", "not json")
+    no_checkpoint = tmp_path / "nockpt"
+    no_checkpoint.mkdir()
+    (no_checkpoint / "config.yaml").write_text((run / "config.yaml").read_text())
+    cases = [
+        (["evaluate", str(tmp_path / "missing.zip")], "model file not found"),
+        (["evaluate", str(corrupt)], "is not a DQN/DoubleDQN model zip"),
+        (["evaluate", str(run / "final_model.zip"), "--action-set", "complex"],
+         "the model expects observations (4, 84, 84) and 5 actions, but level 1-1 with action set complex gives observations (4, 84, 84) and 12 actions"),
+        (["train", "--preset", "nope"], "unknown preset 'nope': valid presets are article, article_no_target, ddqn"),
+        (["train", "--algo", "ppo"], "unknown algo 'ppo': valid algos are ddqn, double_dqn, dqn"),
+        (["train", "--timesteps", "0"], "argument --timesteps: expected a positive integer, got '0'"),
+        (["train", "--timesteps", "-5"], "expected a positive integer, got '-5'"),
+        (["train", "--resume", str(no_checkpoint)], "has no checkpoint to resume from"),
+        (["train", "--resume", str(tmp_path)], "is not a run folder"),
+        (["train", "--env", "9-1"], "unknown level '9-1'"),
+    ]
+    for args, text in cases:
+        _one_line_error(cli(*args, check=False), text)
