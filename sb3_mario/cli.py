@@ -161,15 +161,83 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_tune(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("tune", help="Optuna study over gamma, learning rate and exploration")
+    p.add_argument("--study-name", default="sb3-mario")
+    p.add_argument("--storage", default="sqlite:///sb3-mario-optuna.db",
+                   help="SQLAlchemy URL or journal file (*.log); workers on the same storage share the study")
+    p.add_argument("--n-trials", type=int, default=10, help="trials this worker runs")
+    p.add_argument("--timeout", type=float, help="seconds after which this worker starts no new trial")
+    p.add_argument("--sampler", default="tpe", help="tpe (default) or random")
+    p.add_argument("--pruner", default="median", help="median (default), halving or none")
+    p.add_argument("--algo", default="ddqn", help="ddqn (default) or dqn")
+    p.add_argument("--env", "--level", dest="level", type=_level, default="1-1")
+    p.add_argument("--preset", default="ddqn", help="hyperparams the sampled values override")
+    p.add_argument("--trial-timesteps", type=_positive_int, default=100_000)
+    p.add_argument("--n-evaluations", type=_positive_int, default=4, help="evaluations (and pruning points) per trial")
+    p.add_argument("--eval-episodes", type=_positive_int, default=5)
+    p.add_argument("--buffer-size", type=_positive_int, help="override the preset's replay buffer size")
+    p.add_argument("--learning-starts", type=int, help="override the preset's learning_starts")
+    p.add_argument("--full-space", action="store_true", help="also search target update interval and train freq")
+    p.add_argument("--seed", type=int, default=0, help="seed of each trial's model and envs")
+    p.add_argument("--sampler-seed", type=int, help="seed of the sampler; give each worker its own (default: random)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--heartbeat-interval", type=_positive_int, default=60, help="seconds (RDB storages)")
+    p.add_argument("--grace-period", type=_positive_int, default=120, help="seconds without heartbeat before a trial fails")
+    p.add_argument("-o", "--output-dir", default="tuning-results", help="best config, summary and plots")
+
+
+def _tune(args: argparse.Namespace) -> int:
+    from sb3_mario.config import get_algo
+    from sb3_mario.presets import get_preset
+    from sb3_mario.tuning.objective import TuneSettings
+    from sb3_mario.tuning.study import run_study, summary_table, write_outputs
+
+    get_algo(args.algo)
+    get_preset(args.preset)
+    overrides = {k: v for k, v in (("buffer_size", args.buffer_size), ("learning_starts", args.learning_starts)) if v is not None}
+    settings = TuneSettings(
+        algo=args.algo, level=args.level, base_preset=args.preset, trial_timesteps=args.trial_timesteps,
+        n_evaluations=args.n_evaluations, eval_episodes=args.eval_episodes, seed=args.seed, device=args.device,
+        full_space=args.full_space, overrides=overrides,
+    )
+    study = run_study(
+        settings, args.study_name, args.storage, args.n_trials, args.timeout, args.sampler, args.pruner,
+        args.heartbeat_interval, args.grace_period, args.sampler_seed,
+    )
+    print(summary_table(study))
+    for path in write_outputs(study, settings, args.output_dir):
+        print(f"written {path}")
+    print("browse the study live with: optuna-dashboard " + args.storage)
+    return 0
+
+
+def _add_zoo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "zoo",
+        help="run rl_zoo3's train, enjoy or record_video with --algo double_dqn available",
+        description="Arguments after SCRIPT go to rl_zoo3 unchanged, e.g. "
+        "sb3-mario zoo train --algo double_dqn --env sb3_mario/SuperMarioBros-1-1-v0 -conf zoo_configs/double_dqn.py",
+    )
+    p.add_argument("script", choices=("train", "enjoy", "record_video"))
+    p.add_argument("args", nargs=argparse.REMAINDER)
+
+
+def _zoo(args: argparse.Namespace) -> int:
+    from sb3_mario import zoo
+
+    return zoo.run(args.script, args.args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sb3-mario", description="Super Mario Bros with Stable-Baselines3.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_add_train, _add_evaluate, _add_record, _add_plot):
+    for add in (_add_train, _add_evaluate, _add_record, _add_plot, _add_tune, _add_zoo):
         add(sub)
     return parser
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, "record": _record, "plot": _plot}
+COMMANDS = {"train": _train, "evaluate": _evaluate, "record": _record, "plot": _plot, "tune": _tune, "zoo": _zoo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -106,7 +106,9 @@ def split_hyperparams(hyperparams: dict[str, Any], algo: type[BaseAlgorithm]) ->
     """Split a hyperparams entry into policy, budget, model, env and callback parts, and check it."""
     hp = dict(hyperparams)
     policy = hp.pop("policy", "MarioCnnPolicy")
-    if isinstance(policy, str):
+    if isinstance(policy, str) and "." in policy:
+        policy = import_name(policy)
+    elif isinstance(policy, str):
         if policy not in POLICIES:
             raise ConfigError(f"unknown policy {policy!r}: valid policies are {', '.join(POLICIES)}")
         policy = POLICIES[policy]

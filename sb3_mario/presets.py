@@ -73,3 +73,16 @@ def get_preset(name: str) -> dict[str, Any]:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}: valid presets are {', '.join(PRESETS)}")
     return copy.deepcopy(PRESETS[name])
+
+
+def zoo_hyperparams(name: str) -> dict[str, dict[str, Any]]:
+    """A preset as an RL Zoo hyperparams table: one entry per env id.
+
+    Stock DQN does not know the policy name ``"MarioCnnPolicy"``; rl_zoo3 imports a dotted policy
+    name, so the policy is given as ``"sb3_mario.policies.MarioCnnPolicy"``.
+    """
+    from sb3_mario.levels import ALL_LEVELS
+    from sb3_mario.registration import RANDOM_STAGES_ID, env_id
+
+    preset = {**get_preset(name), "policy": "sb3_mario.policies.MarioCnnPolicy"}
+    return {id_: copy.deepcopy(preset) for id_ in [*(env_id(level) for level in ALL_LEVELS), RANDOM_STAGES_ID]}

@@ -31,6 +31,7 @@ from stable_baselines3.common.logger import Logger, make_output_format
 from sb3_mario.callbacks import CheckpointCallback, StopTraining, WinRateCallback, truncate_episodes
 from sb3_mario.config import (
     ConfigError,
+    Hyperparams,
     build_callbacks,
     get_algo,
     load_config,
@@ -155,6 +156,20 @@ def _learn(model: BaseAlgorithm, settings: TrainSettings, hp_callbacks: list[Any
     return model
 
 
+def build_model(
+    algo: type[BaseAlgorithm], hp: Hyperparams, level: str, seed: int | None, device: str = "auto", vec_env: str = "subproc"
+) -> BaseAlgorithm:
+    """A new model on ``hp.n_envs`` training envs of ``level``: the one place models are built."""
+    env = _train_env(hp, level, seed, vec_env)
+    return algo(hp.policy, env, seed=seed, device=device, verbose=1, **hp.model_kwargs)
+
+
+def _train_env(hp: Hyperparams, level: str, seed: int | None, vec_env: str) -> Any:
+    return make_mario_vec_env(
+        hp.n_envs, level, seed=seed, vec_env=vec_env if hp.n_envs > 1 else "dummy", env_kwargs=hp.env_kwargs
+    )
+
+
 def train(settings: TrainSettings, hyperparams: dict[str, Any], total_timesteps: int | None = None) -> BaseAlgorithm:
     """Train a new model in ``settings.run_dir`` and return it.
 
@@ -173,14 +188,7 @@ def train(settings: TrainSettings, hyperparams: dict[str, Any], total_timesteps:
     run_dir.mkdir(parents=True, exist_ok=True)
     settings.extra = {"env_kwargs": hp.env_kwargs, "n_envs": hp.n_envs, "total_timesteps": total}
     _write_config(run_dir, settings, hyperparams)
-    env = make_mario_vec_env(
-        hp.n_envs,
-        settings.level,
-        seed=settings.seed,
-        vec_env=settings.vec_env if hp.n_envs > 1 else "dummy",
-        env_kwargs=hp.env_kwargs,
-    )
-    model = algo(hp.policy, env, seed=settings.seed, device=settings.device, verbose=1, **hp.model_kwargs)
+    model = build_model(algo, hp, settings.level, settings.seed, settings.device, settings.vec_env)
     return _learn(model, settings, hp.callback, total)
 
 
@@ -215,13 +223,7 @@ def resume(run_dir: str | Path, total_timesteps: int | None = None, progress_bar
         raise ConfigError(f"timesteps must be positive, actual value: {total}")
     steps = int(meta["num_timesteps"])
     truncate_episodes(run_dir / "episodes.csv", steps)
-    env = make_mario_vec_env(
-        hp.n_envs,
-        settings.level,
-        seed=None if settings.seed is None else settings.seed + steps,
-        vec_env=settings.vec_env if hp.n_envs > 1 else "dummy",
-        env_kwargs=hp.env_kwargs,
-    )
+    env = _train_env(hp, settings.level, None if settings.seed is None else settings.seed + steps, settings.vec_env)
     model = algo.load(run_dir / "checkpoints" / "model.zip", env=env, device=settings.device)
     if meta.get("replay_buffer"):
         model.load_replay_buffer(run_dir / "checkpoints" / "replay_buffer.pkl")

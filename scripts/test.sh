@@ -6,7 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/python -m pytest "$@"
-PY313="${PY313:-$(command -v python3.13 || ls /root/.pyenv/versions/3.13.*/bin/python 2>/dev/null | head -n 1 || true)}"
+PY313="${PY313:-}"
+if [ -z "$PY313" ]; then
+    for candidate in /root/.pyenv/versions/3.13*/bin/python "$(command -v python3.13 || true)"; do
+        if [ -x "$candidate" ] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then
+            PY313="$candidate"
+            break
+        fi
+    done
+fi
 if [ -n "$PY313" ] && [ -z "${SKIP_NATIVE:-}" ]; then
     [ -x .venv313/bin/python ] || "$PY313" -m venv .venv313
     stamp=".venv313/.sb3-mario-installed"

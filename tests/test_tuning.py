@@ -1,0 +1,195 @@
+"""Tuning: the search space, real studies on 1-1, PostgreSQL workers, heartbeats, bad input."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.needs_torch
+optuna = pytest.importorskip("optuna")
+
+from sb3_mario.tuning.objective import trial_score  # noqa: E402
+from sb3_mario.tuning.space import convert_params, sample_params  # noqa: E402
+
+TINY = ["--trial-timesteps", "300", "--n-evaluations", "2", "--eval-episodes", "1", "--buffer-size", "500",
+        "--learning-starts", "100", "--seed", "0"]
+
+
+def tune(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "sb3_mario", "tune", *args], cwd=cwd, capture_output=True, text=True)
+    if check:
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return result
+
+
+def test_fixed_trial_gives_exact_kwargs():
+    trial = optuna.trial.FixedTrial(
+        {"one_minus_gamma": 0.1, "learning_rate": 3e-4, "exploration_fraction": 0.2, "exploration_final_eps": 0.05}
+    )
+    assert convert_params(sample_params(trial)) == {
+        "gamma": 0.9, "learning_rate": 3e-4, "exploration_fraction": 0.2, "exploration_final_eps": 0.05,
+    }
+    full = optuna.trial.FixedTrial(
+        {"one_minus_gamma": 0.01, "learning_rate": 1e-4, "exploration_fraction": 0.1, "exploration_final_eps": 0.0,
+         "target_update_interval": 5000, "train_freq": 4}
+    )
+    kwargs = convert_params(sample_params(full, full=True))
+    assert kwargs == {"gamma": 0.99, "learning_rate": 1e-4, "exploration_fraction": 0.1, "exploration_final_eps": 0.0,
+                      "target_update_interval": 5000, "train_freq": 4}
+
+
+def test_converter_keeps_the_rest_of_the_config():
+    params = {"one_minus_gamma": 0.05, "policy_kwargs": {"net_arch": []}, "buffer_size": 7}
+    assert convert_params(params) == {"gamma": 0.95, "policy_kwargs": {"net_arch": []}, "buffer_size": 7}
+    assert params["one_minus_gamma"] == 0.05  # pure: the input is untouched
+
+
+def test_score_ranks_wins_before_progress():
+    assert trial_score([True, False], [3000, 100]) > trial_score([False, False], [3100, 3100])
+    assert trial_score([False], [800]) > trial_score([False], [700])
+    assert trial_score([False, False], [500, 700]) == pytest.approx(600 / 10_000 / 3)
+    assert trial_score([True], [3161]) == pytest.approx(1 + 3161 / 10_000 / 2)
+
+
+@pytest.mark.slow
+def test_real_study_is_stored_and_its_config_trains(tmp_path: Path):
+    db = f"sqlite:///{tmp_path / 'study.db'}"
+    out = tune("--study-name", "s", "--storage", db, "--n-trials", "3", "--sampler", "random", "--pruner", "median",
+               *TINY, cwd=tmp_path).stdout
+    study = optuna.load_study(study_name="s", storage=db)
+    assert len(study.trials) == 3
+    finished = [t for t in study.trials if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)]
+    assert len(finished) == 3
+    for t in study.trials:
+        assert set(t.params) == {"one_minus_gamma", "learning_rate", "exploration_fraction", "exploration_final_eps"}
+        assert len(t.intermediate_values) == (2 if t.state == optuna.trial.TrialState.COMPLETE else len(t.intermediate_values))
+        assert len(t.intermediate_values) >= 1
+    assert "trial  state" in out
+    results = tmp_path / "tuning-results"
+    assert {p.name for p in results.iterdir()} >= {"best_config.yml", "summary.txt", "optimization_history.png"}
+    # the same name resumes the study
+    tune("--study-name", "s", "--storage", db, "--n-trials", "1", "--sampler", "random", *TINY, cwd=tmp_path)
+    assert len(optuna.load_study(study_name="s", storage=db).trials) == 4
+    train = subprocess.run(
+        [sys.executable, "-m", "sb3_mario", "train", "--config", str(results / "best_config.yml"), "--timesteps", "200",
+         "--n-envs", "1", "--run-dir", str(tmp_path / "run"), "--eval-freq", "0", "--no-progress-bar"],
+        capture_output=True, text=True,
+    )
+    assert train.returncode == 0, train.stderr[-2000:]
+    assert "buffer_size: 500" in (tmp_path / "run" / "config.yaml").read_text()
+
+
+@pytest.mark.slow
+def test_journal_storage(tmp_path: Path):
+    journal = str(tmp_path / "study.log")
+    tune("--study-name", "j", "--storage", journal, "--n-trials", "1", "--pruner", "none", *TINY, cwd=tmp_path)
+    from optuna.storages.journal import JournalFileBackend
+
+    study = optuna.load_study(study_name="j", storage=optuna.storages.JournalStorage(JournalFileBackend(journal)))
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE]
+
+
+def _postgres_bin() -> Path | None:
+    for candidate in [Path("/usr/lib/postgresql/15/bin"), *(Path(p).parent for p in [shutil.which("initdb")] if p)]:
+        if (candidate / "initdb").is_file() and (candidate / "pg_ctl").is_file():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    bindir = _postgres_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found")
+    data = Path(tempfile.mkdtemp(prefix="sb3-mario-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root: run the server as the postgres user
+        shutil.chown(data, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data / "db"), "-A", "trust", "-U", "postgres"],
+                   check=True, capture_output=True)
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {data}"
+    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data / "db"), "-o", options, "-l",
+                    str(data / "log"), "-w", "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_two_workers_share_one_postgres_study(postgres_url: str, tmp_path: Path):
+    args = ["tune", "--study-name", "shared", "--storage", postgres_url, "--n-trials", "2", "--pruner", "none",
+            "--sampler", "random", *TINY]
+    workers = [subprocess.Popen([sys.executable, "-m", "sb3_mario", *args, "-o", str(tmp_path / f"w{i}")],
+                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(2)]
+    for w in workers:
+        out, _ = w.communicate(timeout=600)
+        assert w.returncode == 0, out[-3000:]
+    study = optuna.load_study(study_name="shared", storage=postgres_url)
+    assert sorted(t.number for t in study.trials) == [0, 1, 2, 3]
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+    assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 4  # no trial ran twice
+
+
+@pytest.mark.slow
+def test_killed_worker_trial_fails_by_heartbeat_and_is_retried(postgres_url: str, tmp_path: Path):
+    common = ["tune", "--study-name", "hb", "--storage", postgres_url, "--n-trials", "1", "--pruner", "none",
+              "--heartbeat-interval", "1", "--grace-period", "3", "--sampler", "random"]
+    slow = ["--trial-timesteps", "100000", "--n-evaluations", "1", "--eval-episodes", "1", "--buffer-size", "500",
+            "--learning-starts", "100"]
+    victim = subprocess.Popen([sys.executable, "-m", "sb3_mario", *common, *slow], cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while True:
+        assert victim.poll() is None and time.time() < deadline
+        try:
+            trials = optuna.load_study(study_name="hb", storage=postgres_url).trials
+        except KeyError:  # study not created yet
+            trials = []
+        if trials and trials[0].state == optuna.trial.TrialState.RUNNING:
+            break
+        time.sleep(0.5)
+    time.sleep(2)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    time.sleep(4)  # past the grace period
+
+    tune(*common[1:], *TINY, cwd=tmp_path)
+
+    study = optuna.load_study(study_name="hb", storage=postgres_url)
+    states = {t.number: t.state for t in study.trials}
+    assert states[0] == optuna.trial.TrialState.FAIL
+    retried = [t for t in study.trials if optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == 0]
+    assert len(retried) == 1 and retried[0].state == optuna.trial.TrialState.COMPLETE
+    assert retried[0].params == study.trials[0].params
+
+
+def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path):
+    cases = [
+        (["--storage", "postgresql://nobody@127.0.0.1:1/none"], "cannot open storage 'postgresql://nobody@127.0.0.1:1/none'"),
+        (["--storage", "not-a-url"], "malformed storage 'not-a-url'"),
+        (["--sampler", "cmaes"], "unknown sampler 'cmaes': valid samplers are tpe, random"),
+        (["--pruner", "hyperband"], "unknown pruner 'hyperband': valid pruners are median, halving, none"),
+        (["--n-trials", "0"], "n-trials must be positive, actual value: 0"),
+        (["--n-trials", "-3"], "n-trials must be positive, actual value: -3"),
+    ]
+    for args, text in cases:
+        result = tune(*args, "--storage" if "--storage" not in args else "--seed", "sqlite:///x.db" if "--storage" not in args else "0",
+                      cwd=tmp_path, check=False)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 2 and len(lines) == 1 and text in lines[0], result.stderr
