@@ -46,7 +46,8 @@ def test_zoo_trains_and_enjoys_and_we_evaluate(tmp_path: Path, launcher: list[st
     from sb3_mario import DoubleDQN
 
     loaded = DoubleDQN.load(model)
-    assert loaded.num_timesteps == 500 and type(loaded.q_net.features_extractor).__name__ == "MarioCNN"
+    # rl_zoo3 collects whole rollouts: train_freq 4 steps x n_envs 2 = 8 transitions at a time
+    assert 500 <= loaded.num_timesteps < 508 and type(loaded.q_net.features_extractor).__name__ == "MarioCNN"
 
 
 def test_zoo_optimize_uses_our_sampler(tmp_path: Path):
