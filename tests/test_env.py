@@ -141,3 +141,18 @@ def test_env_layer_imports_without_torch():
 def test_backend_matches_python_version():
     assert backend_name() == ("native" if sys.version_info >= (3, 13) else "legacy")
     assert sb3_mario.__getattr__  # the agent names load lazily
+
+
+def test_observations_are_fresh_copies_of_the_screen():
+    from gym_super_mario_bros.actions import RIGHT_ONLY
+
+    game = make_game(1, 1, RIGHT_ONLY)
+    first, _ = game.reset(seed=0)
+    np.testing.assert_array_equal(first, np.asarray(game._nes.screen))
+    obs = first
+    for _ in range(30):
+        previous = obs
+        obs, *_ = game.step(RIGHT)
+        np.testing.assert_array_equal(obs, np.asarray(game._nes.screen))
+    assert not np.shares_memory(obs, previous) and not np.array_equal(first, obs)
+    assert obs.flags.c_contiguous and obs.shape == (240, 256, 3)
