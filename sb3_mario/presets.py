@@ -44,7 +44,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "article_no_target": {**_ARTICLE, "target_update_interval": 1},  # tutorial's "DQN": no target net
     "ddqn": {
         "policy": "MarioCnnPolicy",
-        "n_timesteps": 2_000_000,  # enough to clear 1-1 (see docs/results.md)
+        "n_timesteps": 2_000_000,  # the default budget of `sb3-mario train`; progress on 1-1 in docs/results.md
         "n_envs": 2,  # one emulator per core on a 2-core machine
         "buffer_size": 100_000,  # SB3 Atari (rl-zoo dqn.yml)
         "batch_size": 32,  # SB3 Atari and the tutorial
