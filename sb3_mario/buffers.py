@@ -1,0 +1,149 @@
+"""A replay buffer that stores each frame of stacked observations once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.buffers import BaseBuffer, ReplayBuffer
+from stable_baselines3.common.type_aliases import ReplayBufferSamples
+from stable_baselines3.common.vec_env import VecNormalize
+
+
+class FrameDedupReplayBuffer(ReplayBuffer):
+    """SB3's ``ReplayBuffer`` for frame-stacked observations, storing one frame per transition.
+
+    With a stack of 4, consecutive observations share 3 frames and ``next_obs`` shares 3 with
+    ``obs``: SB3 stores 8 frames per transition (4 with ``optimize_memory_usage``). Here only the
+    newest frame of ``next_obs`` is stored; stacks are rebuilt on sampling from the preceding
+    transitions of the same env, as Dopamine's replay memory does. The first transition of each
+    episode also keeps its full ``obs`` (whatever the env's padding), and so does the oldest
+    transition left when the ring overwrites its predecessor. Sampled batches are exactly those of
+    SB3's ``ReplayBuffer`` (without ``optimize_memory_usage``) on the same data and random state.
+
+    For 84x84 frames that is 7,056 bytes per transition plus the episode starts, against 56,448
+    (SB3 default) and 28,224 (``optimize_memory_usage``). See ``docs/benchmarks.md``.
+
+    :param buffer_size: transitions kept, over all envs (as SB3)
+    :param observation_space: a ``(stack, height, width)`` Box, stack first (as ``make_mario_env`` gives)
+    :param action_space: the action space
+    :param device: torch device of the sampled tensors
+    :param n_envs: number of parallel envs
+    :param optimize_memory_usage: must be False: frames are already deduplicated
+    :param handle_timeout_termination: as SB3: truncated episodes bootstrap
+    """
+
+    def __init__(
+        self,
+        buffer_size: int,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        device: th.device | str = "auto",
+        n_envs: int = 1,
+        optimize_memory_usage: bool = False,
+        handle_timeout_termination: bool = True,
+    ):
+        if not isinstance(observation_space, spaces.Box) or len(observation_space.shape) != 3:
+            raise ValueError(
+                f"FrameDedupReplayBuffer needs a (stack, height, width) Box, actual space: {observation_space}"
+            )
+        if optimize_memory_usage:
+            raise ValueError("FrameDedupReplayBuffer already stores each frame once: use optimize_memory_usage=False")
+        BaseBuffer.__init__(self, buffer_size, observation_space, action_space, device, n_envs=n_envs)
+        self.buffer_size = max(buffer_size // n_envs, 1)
+        self.optimize_memory_usage = False
+        self.handle_timeout_termination = handle_timeout_termination
+        self.stack = self.obs_shape[0]
+        size = (self.buffer_size, self.n_envs)
+        self.frames = np.zeros((*size, *self.obs_shape[1:]), dtype=observation_space.dtype)  # newest of next_obs
+        self.is_start = np.zeros(size, dtype=bool)
+        self.starts: dict[tuple[int, int], np.ndarray] = {}  # full obs of start transitions
+        self.actions = np.zeros((*size, self.action_dim), dtype=self._maybe_cast_dtype(action_space.dtype))
+        self.rewards = np.zeros(size, dtype=np.float32)
+        self.dones = np.zeros(size, dtype=np.float32)
+        self.timeouts = np.zeros(size, dtype=np.float32)
+        self._last_next: list[np.ndarray | None] = [None] * self.n_envs
+
+    def _next_obs(self, i: int, e: int) -> np.ndarray:
+        """Rebuild ``next_obs`` of transition ``i`` of env ``e``."""
+        frames = []
+        j = i
+        for _ in range(self.stack):
+            frames.append(self.frames[j, e])
+            if self.is_start[j, e]:
+                break
+            j = (j - 1) % self.buffer_size
+        frames.reverse()
+        if len(frames) == self.stack:
+            return np.stack(frames)
+        return np.concatenate([self.starts[(j, e)][len(frames) :], np.stack(frames)])
+
+    def _obs(self, i: int, e: int) -> np.ndarray:
+        """Rebuild ``obs`` of transition ``i`` of env ``e``."""
+        if self.is_start[i, e]:
+            return self.starts[(i, e)]
+        return self._next_obs((i - 1) % self.buffer_size, e)
+
+    def _set_start(self, i: int, e: int, obs: np.ndarray) -> None:
+        self.starts[(i, e)] = np.array(obs, dtype=self.frames.dtype)
+        self.is_start[i, e] = True
+
+    def add(
+        self,
+        obs: np.ndarray,
+        next_obs: np.ndarray,
+        action: np.ndarray,
+        reward: np.ndarray,
+        done: np.ndarray,
+        infos: list[dict[str, Any]],
+    ) -> None:
+        pos = self.pos
+        for e in range(self.n_envs):
+            if self.full:
+                # transition pos is overwritten: the next one, now the oldest, keeps its own obs
+                oldest = (pos + 1) % self.buffer_size
+                if not self.is_start[oldest, e] and oldest != pos:
+                    self._set_start(oldest, e, self._obs(oldest, e))
+                self.starts.pop((pos, e), None)
+                self.is_start[pos, e] = False
+            last = self._last_next[e]
+            if last is None or not np.array_equal(last, obs[e]):  # a new episode (or a break in the chain)
+                self._set_start(pos, e, obs[e])
+            self.frames[pos, e] = next_obs[e, -1]
+            self._last_next[e] = np.array(next_obs[e])
+        self.actions[pos] = np.array(action).reshape((self.n_envs, self.action_dim))
+        self.rewards[pos] = np.array(reward)
+        self.dones[pos] = np.array(done)
+        if self.handle_timeout_termination:
+            self.timeouts[pos] = np.array([info.get("TimeLimit.truncated", False) for info in infos])
+        self.pos += 1
+        if self.pos == self.buffer_size:
+            self.full = True
+            self.pos = 0
+
+    def _get_samples(self, batch_inds: np.ndarray, env: VecNormalize | None = None) -> ReplayBufferSamples:
+        env_indices = np.random.randint(0, high=self.n_envs, size=(len(batch_inds),))
+        # windows of frame indices, oldest first: next_obs uses i-stack+1 .. i, obs one earlier
+        window = (batch_inds[:, None] - np.arange(self.stack, -1, -1)[None, :]) % self.buffer_size
+        frames = self.frames[window, env_indices[:, None]]  # (batch, stack + 1, h, w)
+        obs, next_obs = frames[:, :-1].copy(), frames[:, 1:].copy()
+        # samples whose window reaches back past an episode start are rebuilt one by one
+        starts = self.is_start[window[:, 1:], env_indices[:, None]]
+        for k in np.flatnonzero(starts.any(axis=1)):
+            i, e = int(batch_inds[k]), int(env_indices[k])
+            obs[k], next_obs[k] = self._obs(i, e), self._next_obs(i, e)
+        data = (
+            self._normalize_obs(obs, env),
+            self.actions[batch_inds, env_indices, :],
+            self._normalize_obs(next_obs, env),
+            (self.dones[batch_inds, env_indices] * (1 - self.timeouts[batch_inds, env_indices])).reshape(-1, 1),
+            self._normalize_reward(self.rewards[batch_inds, env_indices].reshape(-1, 1), env),
+        )
+        return ReplayBufferSamples(*tuple(map(self.to_torch, data)))
+
+    def nbytes(self) -> int:
+        """Bytes held: frames, episode starts, actions, rewards, flags."""
+        arrays = (self.frames, self.is_start, self.actions, self.rewards, self.dones, self.timeouts)
+        return sum(a.nbytes for a in arrays) + sum(s.nbytes for s in self.starts.values())

@@ -1,0 +1,110 @@
+"""FrameDedupReplayBuffer samples exactly what SB3's ReplayBuffer samples, in a fraction of the memory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.needs_torch
+th = pytest.importorskip("torch")
+from gymnasium import spaces  # noqa: E402
+from stable_baselines3.common.buffers import ReplayBuffer  # noqa: E402
+
+from sb3_mario.buffers import FrameDedupReplayBuffer  # noqa: E402
+
+OBS = spaces.Box(0, 255, (4, 6, 5), dtype=np.uint8)
+ACT = spaces.Discrete(5)
+
+
+def stream(n_envs: int, steps: int, seed: int, pad: str = "zero"):
+    """Transitions as a vec env with frame stacking gives them: stacks roll, episodes end at
+    random (terminated or truncated), the terminal obs differs from the next reset obs."""
+    rng = np.random.default_rng(seed)
+    counter = iter(range(1, 10**9))
+
+    def frame():
+        return rng.integers(0, 256, OBS.shape[1:], dtype=np.uint8) ^ np.uint8(next(counter) % 256)
+
+    def reset():
+        first = frame()
+        pad_frame = np.zeros_like(first) if pad == "zero" else first
+        return np.stack([pad_frame] * 3 + [first])
+
+    obs = np.stack([reset() for _ in range(n_envs)])
+    for _ in range(steps):
+        next_obs = np.stack([np.concatenate([o[1:], frame()[None]]) for o in obs])
+        done = rng.random(n_envs) < 0.12
+        truncated = done & (rng.random(n_envs) < 0.5)
+        infos = [{"TimeLimit.truncated": bool(t)} for t in truncated]
+        yield obs, next_obs, rng.integers(0, 5, (n_envs, 1)), rng.normal(size=n_envs).astype(np.float32), done, infos
+        obs = next_obs.copy()
+        for e in np.flatnonzero(done):
+            obs[e] = reset()
+
+
+def filled(n_envs: int, size: int, steps: int, seed: int, pad: str = "zero"):
+    ours = FrameDedupReplayBuffer(size, OBS, ACT, device="cpu", n_envs=n_envs)
+    sb3 = ReplayBuffer(size, OBS, ACT, device="cpu", n_envs=n_envs)
+    for transition in stream(n_envs, steps, seed, pad):
+        ours.add(*transition)
+        sb3.add(*transition)
+    return ours, sb3
+
+
+def assert_same(a, b) -> None:
+    for field in ("observations", "actions", "next_observations", "dones", "rewards"):
+        th.testing.assert_close(getattr(a, field), getattr(b, field), rtol=0, atol=0, msg=field)
+
+
+@pytest.mark.parametrize(("n_envs", "size", "steps"), [(1, 40, 25), (1, 40, 137), (3, 60, 17), (3, 60, 300), (2, 9, 50)])
+@pytest.mark.parametrize("pad", ["zero", "repeat"])
+def test_every_transition_equals_sb3(n_envs: int, size: int, steps: int, pad: str):
+    ours, sb3 = filled(n_envs, size, steps, seed=n_envs * 1000 + steps, pad=pad)
+    assert (ours.pos, ours.full) == (sb3.pos, sb3.full)
+    upper = sb3.buffer_size if sb3.full else sb3.pos
+    for e in range(n_envs):
+        for i in range(upper):
+            np.testing.assert_array_equal(ours._obs(i, e), sb3.observations[i, e], err_msg=f"obs {i} env {e}")
+            np.testing.assert_array_equal(ours._next_obs(i, e), sb3.next_observations[i, e], err_msg=f"next {i} env {e}")
+
+
+@pytest.mark.parametrize(("n_envs", "size", "steps"), [(1, 50, 30), (2, 80, 500), (4, 64, 90)])
+def test_sampled_batches_equal_sb3_with_the_same_seed(n_envs: int, size: int, steps: int):
+    ours, sb3 = filled(n_envs, size, steps, seed=7)
+    for seed in range(20):
+        np.random.seed(seed)
+        a = ours.sample(32)
+        np.random.seed(seed)
+        b = sb3.sample(32)
+        assert_same(a, b)
+    assert int(sb3.dones.sum()) > 0 and int(sb3.timeouts.sum()) > 0  # the data crossed episode ends of both kinds
+
+
+def test_one_frame_per_transition():
+    obs_space = spaces.Box(0, 255, (4, 84, 84), dtype=np.uint8)
+    ours = FrameDedupReplayBuffer(1000, obs_space, ACT, device="cpu")
+    sb3 = ReplayBuffer(1000, obs_space, ACT, device="cpu")
+    assert ours.frames.nbytes / 1000 == 84 * 84
+    assert (sb3.observations.nbytes + sb3.next_observations.nbytes) / ours.frames.nbytes == 8
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="needs a \\(stack, height, width\\) Box"):
+        FrameDedupReplayBuffer(10, spaces.Box(0, 1, (4,)), ACT)
+    with pytest.raises(ValueError, match="already stores each frame once"):
+        FrameDedupReplayBuffer(10, OBS, ACT, optimize_memory_usage=True)
+
+
+@pytest.mark.slow
+def test_trains_from_a_preset_config(tmp_path):
+    from sb3_mario.config import split_hyperparams
+    from sb3_mario.double_dqn import DoubleDQN
+    from sb3_mario.presets import get_preset
+    from sb3_mario.training import build_model
+
+    hp = {**get_preset("ddqn"), "buffer_size": 400, "learning_starts": 100, "n_envs": 2,
+          "replay_buffer_class": "sb3_mario.buffers.FrameDedupReplayBuffer"}
+    model = build_model(DoubleDQN, split_hyperparams(hp, DoubleDQN), "1-1", seed=0, device="cpu", vec_env="dummy")
+    assert isinstance(model.replay_buffer, FrameDedupReplayBuffer)
+    model.learn(300)
+    assert model.replay_buffer.pos == model.num_timesteps // 2 and model.logger.name_to_value["train/loss"] > 0
