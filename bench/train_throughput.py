@@ -13,10 +13,10 @@ import argparse
 import time
 
 import torch
-from stable_baselines3 import DQN
-from stable_baselines3.common.callbacks import BaseCallback
 
-from sb3_mario import DoubleDQN, make_mario_env
+from sb3_mario import DoubleDQN, make_mario_env  # first: it imports the legacy gym quietly
+from stable_baselines3 import DQN  # isort: skip
+from stable_baselines3.common.callbacks import BaseCallback  # isort: skip
 from sb3_mario.config import build_callbacks, split_hyperparams
 from sb3_mario.presets import get_preset
 
