@@ -81,10 +81,13 @@ def zoo_hyperparams(name: str) -> dict[str, dict[str, Any]]:
     """A preset as an RL Zoo hyperparams table: one entry per env id.
 
     Stock DQN does not know the policy name ``"MarioCnnPolicy"``; rl_zoo3 imports a dotted policy
-    name, so the policy is given as ``"sb3_mario.policies.MarioCnnPolicy"``.
+    name, so the policy is given as ``"sb3_mario.policies.MarioCnnPolicy"``. rl_zoo3 2.9 evaluates a
+    ``replay_buffer_class`` string in its own namespace (where our names do not exist) and its
+    ``enjoy`` expects a string there, so the zoo tables use SB3's default buffer.
     """
     from sb3_mario.levels import ALL_LEVELS
     from sb3_mario.registration import RANDOM_STAGES_ID, env_id
 
     preset = {**get_preset(name), "policy": "sb3_mario.policies.MarioCnnPolicy"}
+    preset.pop("replay_buffer_class", None)
     return {id_: copy.deepcopy(preset) for id_ in [*(env_id(level) for level in ALL_LEVELS), RANDOM_STAGES_ID]}
