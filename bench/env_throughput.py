@@ -81,7 +81,9 @@ def main() -> None:
     parser.add_argument("--vec", default="1,2,4", help="numbers of Subproc envs to measure")
     args = parser.parse_args()
     actions = np.random.default_rng(0).integers(0, 5, 10_000)
-    print(f"backend: {backend_name()}, python {platform.python_version()}, {platform.processor() or platform.machine()}")
+    print(
+        f"backend: {backend_name()}, python {platform.python_version()}, {platform.processor() or platform.machine()}"
+    )
     bare = bare_emulator(args.frames, actions)
     raw = raw_env(args.frames, actions)
     full = preprocessed_env(args.frames, actions)

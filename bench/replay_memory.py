@@ -51,8 +51,14 @@ def _fill(variant: str, size: int) -> dict:
             buffer = FrameDedupReplayBuffer(size, obs_space, act_space, device="cpu")
         else:
             optimized = variant == "sb3_optimized"
-            buffer = ReplayBuffer(size, obs_space, act_space, device="cpu", optimize_memory_usage=optimized,
-                                  handle_timeout_termination=not optimized)
+            buffer = ReplayBuffer(
+                size,
+                obs_space,
+                act_space,
+                device="cpu",
+                optimize_memory_usage=optimized,
+                handle_timeout_termination=not optimized,
+            )
         action, reward = np.zeros((1, 1)), np.zeros(1, np.float32)
 
         def add(obs, next_obs, t):
@@ -68,17 +74,28 @@ def _fill(variant: str, size: int) -> dict:
         add(obs, next_obs, t)
         obs = next_obs
     if variant != "tutorial":
-        held = buffer.nbytes() if variant == "dedup" else sum(
-            getattr(buffer, name).nbytes for name in ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
-            if getattr(buffer, name, None) is not None and not (name == "next_observations" and buffer.optimize_memory_usage))
+        held = (
+            buffer.nbytes()
+            if variant == "dedup"
+            else sum(
+                getattr(buffer, name).nbytes
+                for name in ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
+                if getattr(buffer, name, None) is not None
+                and not (name == "next_observations" and buffer.optimize_memory_usage)
+            )
+        )
     return {"bytes_per_transition": held / size, "peak_rss_delta": _peak_rss() - base}
 
 
 def _bytes_per_transition(variant: str) -> float:
     frame = SHAPE[1] * SHAPE[2]
     small = 8 + 4 + 4 + 4  # action (int64), reward, done, timeout
-    return {"tutorial": 2 * 4 * 4 * frame + 12, "sb3": 8 * frame + small, "sb3_optimized": 4 * frame + small,
-            "dedup": frame + 1 + small}[variant]
+    return {
+        "tutorial": 2 * 4 * 4 * frame + 12,
+        "sb3": 8 * frame + small,
+        "sb3_optimized": 4 * frame + small,
+        "dedup": frame + 1 + small,
+    }[variant]
 
 
 def main() -> None:
@@ -99,13 +116,19 @@ def main() -> None:
             if need > 0.8 * ram:
                 rss = f"(needs {need / 1e9:.0f})"
             else:
-                out = subprocess.run([sys.executable, __file__, "--child", variant, str(size)], capture_output=True,
-                                     text=True, check=True)
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", variant, str(size)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 result = json.loads(out.stdout.strip().splitlines()[-1])
                 per = result["bytes_per_transition"]
                 rss = f"{result['peak_rss_delta'] / 1e9:.2f}"
-            print(f"{variant:<15}{size:>9}{per / 1000:>15.2f}{rss:>15}{_bytes_per_transition('sb3') / per:>8.1f}"
-                  f"{_bytes_per_transition('sb3_optimized') / per:>11.1f}")
+            print(
+                f"{variant:<15}{size:>9}{per / 1000:>15.2f}{rss:>15}{_bytes_per_transition('sb3') / per:>8.1f}"
+                f"{_bytes_per_transition('sb3_optimized') / per:>11.1f}"
+            )
 
 
 if __name__ == "__main__":

@@ -15,12 +15,13 @@ import time
 import torch
 
 from sb3_mario import DoubleDQN, make_mario_env  # first: it imports the legacy gym quietly
+
 from stable_baselines3 import DQN  # isort: skip
 from stable_baselines3.common.callbacks import BaseCallback  # isort: skip
+import tutorial_agent  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 from sb3_mario.config import build_callbacks, split_hyperparams
 from sb3_mario.presets import get_preset
-
-import tutorial_agent  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 WARMUP = 100
 
@@ -58,8 +59,10 @@ def main() -> None:
     parser.add_argument("--threads", default="1,2", help="torch intra-op thread counts to measure")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
-    print(f"device: {args.device}{' (' + torch.cuda.get_device_name() + ')' if args.device == 'cuda' else ''}, "
-          f"torch {torch.__version__}, {args.steps} steps")
+    print(
+        f"device: {args.device}{' (' + torch.cuda.get_device_name() + ')' if args.device == 'cuda' else ''}, "
+        f"torch {torch.__version__}, {args.steps} steps"
+    )
     print(f"{'threads':>7}  {'DoubleDQN':>10}  {'SB3 DQN':>9}  {'tutorial':>9}  {'DDQN/DQN':>9}  {'DDQN/tutorial':>13}")
     for threads in (int(t) for t in args.threads.split(",")):
         torch.set_num_threads(threads)

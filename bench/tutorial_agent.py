@@ -39,8 +39,20 @@ class DQNSolver(nn.Module):
 
 
 class DQNAgent:
-    def __init__(self, state_space, action_space, max_memory_size, batch_size, gamma, lr, exploration_max,
-                 exploration_min, exploration_decay, double_dq=True, device="cpu"):
+    def __init__(
+        self,
+        state_space,
+        action_space,
+        max_memory_size,
+        batch_size,
+        gamma,
+        lr,
+        exploration_max,
+        exploration_min,
+        exploration_decay,
+        double_dq=True,
+        device="cpu",
+    ):
         self.state_space = state_space
         self.action_space = action_space
         self.double_dq = double_dq
@@ -122,9 +134,18 @@ class DQNAgent:
 
 def run(env, steps: int, device: str = "cpu") -> None:
     """The tutorial's ``run()`` loop for ``steps`` env steps (its episodes loop, cut by steps)."""
-    agent = DQNAgent(state_space=env.observation_space.shape, action_space=env.action_space.n,
-                     max_memory_size=30000, batch_size=32, gamma=0.90, lr=0.00025, exploration_max=1.0,
-                     exploration_min=0.02, exploration_decay=0.99, device=device)
+    agent = DQNAgent(
+        state_space=env.observation_space.shape,
+        action_space=env.action_space.n,
+        max_memory_size=30000,
+        batch_size=32,
+        gamma=0.90,
+        lr=0.00025,
+        exploration_max=1.0,
+        exploration_min=0.02,
+        exploration_decay=0.99,
+        device=device,
+    )
     done_steps = 0
     while done_steps < steps:
         state, _ = env.reset()

@@ -169,9 +169,7 @@ class _NativeGame(_Game):
         return float(np.clip(reward, *REWARD_RANGE))
 
 
-def make_game(
-    world: int, stage: int, buttons: list[list[str]], render_mode: str | None = None
-) -> gym.Env:
+def make_game(world: int, stage: int, buttons: list[list[str]], render_mode: str | None = None) -> gym.Env:
     """Build the raw game for one stage with a discrete joypad of ``buttons``.
 
     :param world: world number, 1..8

@@ -64,7 +64,7 @@ class WinRateCallback(BaseCallback):
         self._start = time.time()
 
     def _on_step(self) -> bool:
-        for done, info in zip(self.locals["dones"], self.locals["infos"]):
+        for done, info in zip(self.locals["dones"], self.locals["infos"], strict=True):
             if done and "episode" in info:
                 self._record(info["episode"])
         return True

@@ -119,8 +119,15 @@ def _evaluate(args: argparse.Namespace) -> int:
     from sb3_mario.evaluation import evaluate, format_summary
 
     summary = evaluate(
-        _model_path(args), args.level, args.episodes, args.epsilon, args.noop_max, args.seed, args.device,
-        args.action_set, args.output,
+        _model_path(args),
+        args.level,
+        args.episodes,
+        args.epsilon,
+        args.noop_max,
+        args.seed,
+        args.device,
+        args.action_set,
+        args.output,
     )
     print(format_summary(summary))
     print(f"written to {args.output}")
@@ -138,8 +145,15 @@ def _record(args: argparse.Namespace) -> int:
     from sb3_mario.recording import record
 
     result = record(
-        _model_path(args), args.output, args.level, args.episodes, args.epsilon, args.noop_max, args.seed,
-        args.device, args.action_set,
+        _model_path(args),
+        args.output,
+        args.level,
+        args.episodes,
+        args.epsilon,
+        args.noop_max,
+        args.seed,
+        args.device,
+        args.action_set,
     )
     wins = sum(e.win for e in result["episodes"])
     print(f"{args.output}: {result['frames']} frames, {wins}/{len(result['episodes'])} episodes won")
@@ -164,8 +178,11 @@ def _plot(args: argparse.Namespace) -> int:
 def _add_tune(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tune", help="Optuna study over gamma, learning rate and exploration")
     p.add_argument("--study-name", default="sb3-mario")
-    p.add_argument("--storage", default="sqlite:///sb3-mario-optuna.db",
-                   help="SQLAlchemy URL or journal file (*.log); workers on the same storage share the study")
+    p.add_argument(
+        "--storage",
+        default="sqlite:///sb3-mario-optuna.db",
+        help="SQLAlchemy URL or journal file (*.log); workers on the same storage share the study",
+    )
     p.add_argument("--n-trials", type=int, default=10, help="trials this worker runs")
     p.add_argument("--timeout", type=float, help="seconds after which this worker starts no new trial")
     p.add_argument("--sampler", default="tpe", help="tpe (default) or random")
@@ -183,7 +200,9 @@ def _add_tune(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sampler-seed", type=int, help="seed of the sampler; give each worker its own (default: random)")
     p.add_argument("--device", default="auto")
     p.add_argument("--heartbeat-interval", type=_positive_int, default=60, help="seconds (RDB storages)")
-    p.add_argument("--grace-period", type=_positive_int, default=120, help="seconds without heartbeat before a trial fails")
+    p.add_argument(
+        "--grace-period", type=_positive_int, default=120, help="seconds without heartbeat before a trial fails"
+    )
     p.add_argument("-o", "--output-dir", default="tuning-results", help="best config, summary and plots")
 
 
@@ -195,15 +214,32 @@ def _tune(args: argparse.Namespace) -> int:
 
     get_algo(args.algo)
     get_preset(args.preset)
-    overrides = {k: v for k, v in (("buffer_size", args.buffer_size), ("learning_starts", args.learning_starts)) if v is not None}
+    overrides = {
+        k: v for k, v in (("buffer_size", args.buffer_size), ("learning_starts", args.learning_starts)) if v is not None
+    }
     settings = TuneSettings(
-        algo=args.algo, level=args.level, base_preset=args.preset, trial_timesteps=args.trial_timesteps,
-        n_evaluations=args.n_evaluations, eval_episodes=args.eval_episodes, seed=args.seed, device=args.device,
-        full_space=args.full_space, overrides=overrides,
+        algo=args.algo,
+        level=args.level,
+        base_preset=args.preset,
+        trial_timesteps=args.trial_timesteps,
+        n_evaluations=args.n_evaluations,
+        eval_episodes=args.eval_episodes,
+        seed=args.seed,
+        device=args.device,
+        full_space=args.full_space,
+        overrides=overrides,
     )
     study = run_study(
-        settings, args.study_name, args.storage, args.n_trials, args.timeout, args.sampler, args.pruner,
-        args.heartbeat_interval, args.grace_period, args.sampler_seed,
+        settings,
+        args.study_name,
+        args.storage,
+        args.n_trials,
+        args.timeout,
+        args.sampler,
+        args.pruner,
+        args.heartbeat_interval,
+        args.grace_period,
+        args.sampler_seed,
     )
     print(summary_table(study))
     for path in write_outputs(study, settings, args.output_dir):

@@ -142,7 +142,7 @@ def build_callbacks(specs: list[Any]) -> list[BaseCallback]:
         if isinstance(spec, str):
             callbacks.append(import_name(spec)())
         elif isinstance(spec, dict) and len(spec) == 1:
-            (name, kwargs), = spec.items()
+            ((name, kwargs),) = spec.items()
             callbacks.append(import_name(name)(**(kwargs or {})))
         else:
             raise ConfigError(f"a callback is 'pkg.Class' or {{'pkg.Class': {{kwargs}}}}, actual: {spec!r}")

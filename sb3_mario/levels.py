@@ -24,9 +24,7 @@ def parse_level(level: str) -> tuple[int, int]:
     :raises ValueError: naming the valid levels when ``level`` is not one of them
     """
     if level not in ALL_LEVELS:
-        raise ValueError(
-            f"unknown level {level!r}: valid levels are '1-1' .. '8-4' (world 1-8, stage 1-4)"
-        )
+        raise ValueError(f"unknown level {level!r}: valid levels are '1-1' .. '8-4' (world 1-8, stage 1-4)")
     world, stage = level.split("-")
     return int(world), int(stage)
 

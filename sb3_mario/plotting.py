@@ -16,7 +16,7 @@ def block_means(values: list[float], block: int) -> tuple[np.ndarray, np.ndarray
     x = np.asarray(values, dtype=float)
     starts = np.arange(0, len(x), block)
     ends = np.minimum(starts + block, len(x))
-    return ends, np.array([x[s:e].mean() for s, e in zip(starts, ends)])
+    return ends, np.array([x[s:e].mean() for s, e in zip(starts, ends, strict=True)])
 
 
 def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500) -> object:

@@ -40,7 +40,9 @@ def record(
     check_compatible(model, env, f"level {level} with action set {action_set}")
     player = Player(model, epsilon, seed)
     frames: list[np.ndarray] = []
-    results = [play_episode(env, player, seed + i, on_frame=lambda e: frames.append(e.render())) for i in range(episodes)]
+    results = [
+        play_episode(env, player, seed + i, on_frame=lambda e: frames.append(e.render())) for i in range(episodes)
+    ]
     env.close()
     output.parent.mkdir(parents=True, exist_ok=True)
     if output.suffix == ".gif":

@@ -152,12 +152,20 @@ def _learn(model: BaseAlgorithm, settings: TrainSettings, hp_callbacks: list[Any
                 if env is not None:
                     env.close()
     if stop.received is not None:
-        print(f"Stopped by signal {stop.received} at {model.num_timesteps} steps; checkpoint saved in {checkpoint.save_path}")
+        print(
+            f"Stopped by signal {stop.received} at {model.num_timesteps} steps; "
+            f"checkpoint saved in {checkpoint.save_path}"
+        )
     return model
 
 
 def build_model(
-    algo: type[BaseAlgorithm], hp: Hyperparams, level: str, seed: int | None, device: str = "auto", vec_env: str = "subproc"
+    algo: type[BaseAlgorithm],
+    hp: Hyperparams,
+    level: str,
+    seed: int | None,
+    device: str = "auto",
+    vec_env: str = "subproc",
 ) -> BaseAlgorithm:
     """A new model on ``hp.n_envs`` training envs of ``level``: the one place models are built."""
     env = _train_env(hp, level, seed, vec_env)

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+.venv/bin/ruff check sb3_mario tests bench
 .venv/bin/python -m pytest "$@"
 PY313="${PY313:-}"
 if [ -z "$PY313" ]; then

@@ -27,7 +27,13 @@ class ScriptedGame(gym.Env):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 60}
 
-    def __init__(self, rewards: list[float], flag: bool = False, xs: list[int] | None = None, frames: list[np.ndarray] | None = None):
+    def __init__(
+        self,
+        rewards: list[float],
+        flag: bool = False,
+        xs: list[int] | None = None,
+        frames: list[np.ndarray] | None = None,
+    ):
         self.observation_space = gym.spaces.Box(0, 255, (240, 256, 3), dtype=np.uint8)
         self.action_space = gym.spaces.Discrete(5)
         self.rewards = rewards

@@ -56,7 +56,9 @@ def assert_same(a, b) -> None:
         th.testing.assert_close(getattr(a, field), getattr(b, field), rtol=0, atol=0, msg=field)
 
 
-@pytest.mark.parametrize(("n_envs", "size", "steps"), [(1, 40, 25), (1, 40, 137), (3, 60, 17), (3, 60, 300), (2, 9, 50)])
+@pytest.mark.parametrize(
+    ("n_envs", "size", "steps"), [(1, 40, 25), (1, 40, 137), (3, 60, 17), (3, 60, 300), (2, 9, 50)]
+)
 @pytest.mark.parametrize("pad", ["zero", "repeat"])
 def test_every_transition_equals_sb3(n_envs: int, size: int, steps: int, pad: str):
     ours, sb3 = filled(n_envs, size, steps, seed=n_envs * 1000 + steps, pad=pad)
@@ -65,7 +67,9 @@ def test_every_transition_equals_sb3(n_envs: int, size: int, steps: int, pad: st
     for e in range(n_envs):
         for i in range(upper):
             np.testing.assert_array_equal(ours._obs(i, e), sb3.observations[i, e], err_msg=f"obs {i} env {e}")
-            np.testing.assert_array_equal(ours._next_obs(i, e), sb3.next_observations[i, e], err_msg=f"next {i} env {e}")
+            np.testing.assert_array_equal(
+                ours._next_obs(i, e), sb3.next_observations[i, e], err_msg=f"next {i} env {e}"
+            )
 
 
 @pytest.mark.parametrize(("n_envs", "size", "steps"), [(1, 50, 30), (2, 80, 500), (4, 64, 90)])
@@ -102,8 +106,13 @@ def test_trains_from_a_preset_config(tmp_path):
     from sb3_mario.presets import get_preset
     from sb3_mario.training import build_model
 
-    hp = {**get_preset("ddqn"), "buffer_size": 400, "learning_starts": 100, "n_envs": 2,
-          "replay_buffer_class": "sb3_mario.buffers.FrameDedupReplayBuffer"}
+    hp = {
+        **get_preset("ddqn"),
+        "buffer_size": 400,
+        "learning_starts": 100,
+        "n_envs": 2,
+        "replay_buffer_class": "sb3_mario.buffers.FrameDedupReplayBuffer",
+    }
     model = build_model(DoubleDQN, split_hyperparams(hp, DoubleDQN), "1-1", seed=0, device="cpu", vec_env="dummy")
     assert isinstance(model.replay_buffer, FrameDedupReplayBuffer)
     model.learn(300)

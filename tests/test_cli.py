@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -35,8 +34,22 @@ def episodes(run: Path) -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Path:
     run = tmp_path_factory.mktemp("cli") / "run"
-    cli("train", "--timesteps", "600", "--n-envs", "2", "--run-dir", str(run), "--eval-freq", "300",
-        "--eval-episodes", "1", "--checkpoint-freq", "200", *TINY)
+    cli(
+        "train",
+        "--timesteps",
+        "600",
+        "--n-envs",
+        "2",
+        "--run-dir",
+        str(run),
+        "--eval-freq",
+        "300",
+        "--eval-episodes",
+        "1",
+        "--checkpoint-freq",
+        "200",
+        *TINY,
+    )
     return run
 
 
@@ -67,9 +80,23 @@ def test_tensorboard_has_win_rate(run: Path):
 
 def test_resume_after_sigkill_continues_without_gaps(tmp_path: Path):
     run = tmp_path / "run"
-    args = ["train", "--timesteps", "1000", "--run-dir", str(run), "--eval-freq", "0", "--checkpoint-freq", "200",
-            "--vec-env", "dummy", *TINY]
-    proc = subprocess.Popen([sys.executable, "-m", "sb3_mario", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    args = [
+        "train",
+        "--timesteps",
+        "1000",
+        "--run-dir",
+        str(run),
+        "--eval-freq",
+        "0",
+        "--checkpoint-freq",
+        "200",
+        "--vec-env",
+        "dummy",
+        *TINY,
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sb3_mario", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     meta = run / "checkpoints" / "checkpoint.json"
     deadline = time.time() + 240
     while not (meta.exists() and json.loads(meta.read_text())["num_timesteps"] >= 400):
@@ -97,9 +124,23 @@ def test_resume_after_sigkill_continues_without_gaps(tmp_path: Path):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_saves_a_final_checkpoint(tmp_path: Path, sig: int):
     run = tmp_path / "run"
-    args = ["train", "--timesteps", "100000", "--n-envs", "2", "--run-dir", str(run), "--eval-freq", "0",
-            "--checkpoint-freq", "100000", *TINY]
-    proc = subprocess.Popen([sys.executable, "-m", "sb3_mario", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    args = [
+        "train",
+        "--timesteps",
+        "100000",
+        "--n-envs",
+        "2",
+        "--run-dir",
+        str(run),
+        "--eval-freq",
+        "0",
+        "--checkpoint-freq",
+        "100000",
+        *TINY,
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sb3_mario", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     deadline = time.time() + 240
     while not (run / "episodes.csv").exists() or len(episodes(run)) < 2:
         assert proc.poll() is None and time.time() < deadline
@@ -167,8 +208,11 @@ def test_bad_input_gives_one_line_and_exit_2(run: Path, tmp_path: Path):
     cases = [
         (["evaluate", str(tmp_path / "missing.zip")], "model file not found"),
         (["evaluate", str(corrupt)], "is not a DQN/DoubleDQN model zip"),
-        (["evaluate", str(run / "final_model.zip"), "--action-set", "complex"],
-         "the model expects observations (4, 84, 84) and 5 actions, but level 1-1 with action set complex gives observations (4, 84, 84) and 12 actions"),
+        (
+            ["evaluate", str(run / "final_model.zip"), "--action-set", "complex"],
+            "the model expects observations (4, 84, 84) and 5 actions, but level 1-1 with action set complex "
+            "gives observations (4, 84, 84) and 12 actions",
+        ),
         (["train", "--preset", "nope"], "unknown preset 'nope': valid presets are article, article_no_target, ddqn"),
         (["train", "--algo", "ppo"], "unknown algo 'ppo': valid algos are ddqn, double_dqn, dqn"),
         (["train", "--timesteps", "0"], "argument --timesteps: expected a positive integer, got '0'"),

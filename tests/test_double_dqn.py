@@ -77,8 +77,16 @@ def _linear(model, weight, bias):
 
 @pytest.mark.parametrize(("algo", "double"), [(DoubleDQN, True), (DQN, False)])
 def test_logged_loss_is_huber_of_the_double_q_target(algo, double):
-    model = algo("MlpPolicy", _VectorEnv(), learning_rate=0.0, gamma=0.9, buffer_size=10, batch_size=1,
-                 policy_kwargs={"net_arch": []}, device="cpu")
+    model = algo(
+        "MlpPolicy",
+        _VectorEnv(),
+        learning_rate=0.0,
+        gamma=0.9,
+        buffer_size=10,
+        batch_size=1,
+        policy_kwargs={"net_arch": []},
+        device="cpu",
+    )
     model.set_logger(Logger(folder=None, output_formats=[]))
     w_online, b_online = [[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0]
     w_target, b_target = [[2.0, 0.0], [0.0, -1.0]], [0.5, 0.0]
@@ -117,8 +125,16 @@ class _Record(BaseCallback):
 def test_same_seed_same_actions_and_losses_for_500_steps():
     def run() -> _Record:
         record = _Record()
-        model = DoubleDQN("MarioCnnPolicy", make_mario_env("1-1"), buffer_size=500, learning_starts=100,
-                          train_freq=4, exploration_fraction=0.5, seed=3, device="cpu")
+        model = DoubleDQN(
+            "MarioCnnPolicy",
+            make_mario_env("1-1"),
+            buffer_size=500,
+            learning_starts=100,
+            train_freq=4,
+            exploration_fraction=0.5,
+            seed=3,
+            device="cpu",
+        )
         model.learn(500, callback=record)
         return record
 

@@ -47,8 +47,9 @@ class _Used(BaseCallback):
 def test_article_schedule_matches_tutorial_step_by_step(algo):
     preset = get_preset("article")
     keys = ("learning_starts", "exploration_initial_eps", "exploration_final_eps", "train_freq", "gradient_steps")
-    model = algo("MlpPolicy", gym.make("CartPole-v1"), buffer_size=1000, seed=0, device="cpu",
-                 **{k: preset[k] for k in keys})
+    model = algo(
+        "MlpPolicy", gym.make("CartPole-v1"), buffer_size=1000, seed=0, device="cpu", **{k: preset[k] for k in keys}
+    )
     used = _Used()
     model.learn(600, callback=[used, *build_callbacks(preset["callback"])])
     expected = tutorial_epsilons(600)

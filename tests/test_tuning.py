@@ -20,8 +20,20 @@ optuna = pytest.importorskip("optuna")
 from sb3_mario.tuning.objective import trial_score  # noqa: E402
 from sb3_mario.tuning.space import convert_params, sample_params  # noqa: E402
 
-TINY = ["--trial-timesteps", "300", "--n-evaluations", "2", "--eval-episodes", "1", "--buffer-size", "500",
-        "--learning-starts", "100", "--seed", "0"]
+TINY = [
+    "--trial-timesteps",
+    "300",
+    "--n-evaluations",
+    "2",
+    "--eval-episodes",
+    "1",
+    "--buffer-size",
+    "500",
+    "--learning-starts",
+    "100",
+    "--seed",
+    "0",
+]
 
 
 def tune(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
@@ -36,15 +48,30 @@ def test_fixed_trial_gives_exact_kwargs():
         {"one_minus_gamma": 0.1, "learning_rate": 3e-4, "exploration_fraction": 0.2, "exploration_final_eps": 0.05}
     )
     assert convert_params(sample_params(trial)) == {
-        "gamma": 0.9, "learning_rate": 3e-4, "exploration_fraction": 0.2, "exploration_final_eps": 0.05,
+        "gamma": 0.9,
+        "learning_rate": 3e-4,
+        "exploration_fraction": 0.2,
+        "exploration_final_eps": 0.05,
     }
     full = optuna.trial.FixedTrial(
-        {"one_minus_gamma": 0.01, "learning_rate": 1e-4, "exploration_fraction": 0.1, "exploration_final_eps": 0.0,
-         "target_update_interval": 5000, "train_freq": 4}
+        {
+            "one_minus_gamma": 0.01,
+            "learning_rate": 1e-4,
+            "exploration_fraction": 0.1,
+            "exploration_final_eps": 0.0,
+            "target_update_interval": 5000,
+            "train_freq": 4,
+        }
     )
     kwargs = convert_params(sample_params(full, full=True))
-    assert kwargs == {"gamma": 0.99, "learning_rate": 1e-4, "exploration_fraction": 0.1, "exploration_final_eps": 0.0,
-                      "target_update_interval": 5000, "train_freq": 4}
+    assert kwargs == {
+        "gamma": 0.99,
+        "learning_rate": 1e-4,
+        "exploration_fraction": 0.1,
+        "exploration_final_eps": 0.0,
+        "target_update_interval": 5000,
+        "train_freq": 4,
+    }
 
 
 def test_converter_keeps_the_rest_of_the_config():
@@ -63,15 +90,31 @@ def test_score_ranks_wins_before_progress():
 @pytest.mark.slow
 def test_real_study_is_stored_and_its_config_trains(tmp_path: Path):
     db = f"sqlite:///{tmp_path / 'study.db'}"
-    out = tune("--study-name", "s", "--storage", db, "--n-trials", "3", "--sampler", "random", "--pruner", "median",
-               *TINY, cwd=tmp_path).stdout
+    out = tune(
+        "--study-name",
+        "s",
+        "--storage",
+        db,
+        "--n-trials",
+        "3",
+        "--sampler",
+        "random",
+        "--pruner",
+        "median",
+        *TINY,
+        cwd=tmp_path,
+    ).stdout
     study = optuna.load_study(study_name="s", storage=db)
     assert len(study.trials) == 3
-    finished = [t for t in study.trials if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)]
+    finished = [
+        t for t in study.trials if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    ]
     assert len(finished) == 3
     for t in study.trials:
         assert set(t.params) == {"one_minus_gamma", "learning_rate", "exploration_fraction", "exploration_final_eps"}
-        assert len(t.intermediate_values) == (2 if t.state == optuna.trial.TrialState.COMPLETE else len(t.intermediate_values))
+        assert len(t.intermediate_values) == (
+            2 if t.state == optuna.trial.TrialState.COMPLETE else len(t.intermediate_values)
+        )
         assert len(t.intermediate_values) >= 1
     assert "trial  state" in out
     results = tmp_path / "tuning-results"
@@ -80,9 +123,25 @@ def test_real_study_is_stored_and_its_config_trains(tmp_path: Path):
     tune("--study-name", "s", "--storage", db, "--n-trials", "1", "--sampler", "random", *TINY, cwd=tmp_path)
     assert len(optuna.load_study(study_name="s", storage=db).trials) == 4
     train = subprocess.run(
-        [sys.executable, "-m", "sb3_mario", "train", "--config", str(results / "best_config.yml"), "--timesteps", "200",
-         "--n-envs", "1", "--run-dir", str(tmp_path / "run"), "--eval-freq", "0", "--no-progress-bar"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "sb3_mario",
+            "train",
+            "--config",
+            str(results / "best_config.yml"),
+            "--timesteps",
+            "200",
+            "--n-envs",
+            "1",
+            "--run-dir",
+            str(tmp_path / "run"),
+            "--eval-freq",
+            "0",
+            "--no-progress-bar",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert train.returncode == 0, train.stderr[-2000:]
     assert "buffer_size: 500" in (tmp_path / "run" / "config.yaml").read_text()
@@ -118,25 +177,63 @@ def postgres_url():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data / "db"), "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*as_user, str(bindir / "initdb"), "-D", str(data / "db"), "-A", "trust", "-U", "postgres"],
+        check=True,
+        capture_output=True,
+    )
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {data}"
-    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data / "db"), "-o", options, "-l",
-                    str(data / "log"), "-w", "start"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *as_user,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data / "db"),
+            "-o",
+            options,
+            "-l",
+            str(data / "log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.mark.slow
 def test_two_workers_share_one_postgres_study(postgres_url: str, tmp_path: Path):
-    args = ["tune", "--study-name", "shared", "--storage", postgres_url, "--n-trials", "2", "--pruner", "none",
-            "--sampler", "random", *TINY]
-    workers = [subprocess.Popen([sys.executable, "-m", "sb3_mario", *args, "-o", str(tmp_path / f"w{i}")],
-                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(2)]
+    args = [
+        "tune",
+        "--study-name",
+        "shared",
+        "--storage",
+        postgres_url,
+        "--n-trials",
+        "2",
+        "--pruner",
+        "none",
+        "--sampler",
+        "random",
+        *TINY,
+    ]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "sb3_mario", *args, "-o", str(tmp_path / f"w{i}")],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i in range(2)
+    ]
     for w in workers:
         out, _ = w.communicate(timeout=600)
         assert w.returncode == 0, out[-3000:]
@@ -148,12 +245,41 @@ def test_two_workers_share_one_postgres_study(postgres_url: str, tmp_path: Path)
 
 @pytest.mark.slow
 def test_killed_worker_trial_fails_by_heartbeat_and_is_retried(postgres_url: str, tmp_path: Path):
-    common = ["tune", "--study-name", "hb", "--storage", postgres_url, "--n-trials", "1", "--pruner", "none",
-              "--heartbeat-interval", "1", "--grace-period", "3", "--sampler", "random"]
-    slow = ["--trial-timesteps", "100000", "--n-evaluations", "1", "--eval-episodes", "1", "--buffer-size", "500",
-            "--learning-starts", "100"]
-    victim = subprocess.Popen([sys.executable, "-m", "sb3_mario", *common, *slow], cwd=tmp_path,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    common = [
+        "tune",
+        "--study-name",
+        "hb",
+        "--storage",
+        postgres_url,
+        "--n-trials",
+        "1",
+        "--pruner",
+        "none",
+        "--heartbeat-interval",
+        "1",
+        "--grace-period",
+        "3",
+        "--sampler",
+        "random",
+    ]
+    slow = [
+        "--trial-timesteps",
+        "100000",
+        "--n-evaluations",
+        "1",
+        "--eval-episodes",
+        "1",
+        "--buffer-size",
+        "500",
+        "--learning-starts",
+        "100",
+    ]
+    victim = subprocess.Popen(
+        [sys.executable, "-m", "sb3_mario", *common, *slow],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while True:
         assert victim.poll() is None and time.time() < deadline
@@ -181,7 +307,10 @@ def test_killed_worker_trial_fails_by_heartbeat_and_is_retried(postgres_url: str
 
 def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path):
     cases = [
-        (["--storage", "postgresql://nobody@127.0.0.1:1/none"], "cannot open storage 'postgresql://nobody@127.0.0.1:1/none'"),
+        (
+            ["--storage", "postgresql://nobody@127.0.0.1:1/none"],
+            "cannot open storage 'postgresql://nobody@127.0.0.1:1/none'",
+        ),
         (["--storage", "not-a-url"], "malformed storage 'not-a-url'"),
         (["--sampler", "cmaes"], "unknown sampler 'cmaes': valid samplers are tpe, random"),
         (["--pruner", "hyperband"], "unknown pruner 'hyperband': valid pruners are median, halving, none"),
@@ -189,7 +318,12 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path):
         (["--n-trials", "-3"], "n-trials must be positive, actual value: -3"),
     ]
     for args, text in cases:
-        result = tune(*args, "--storage" if "--storage" not in args else "--seed", "sqlite:///x.db" if "--storage" not in args else "0",
-                      cwd=tmp_path, check=False)
+        result = tune(
+            *args,
+            "--storage" if "--storage" not in args else "--seed",
+            "sqlite:///x.db" if "--storage" not in args else "0",
+            cwd=tmp_path,
+            check=False,
+        )
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 2 and len(lines) == 1 and text in lines[0], result.stderr

@@ -17,7 +17,7 @@ def test_episode_info_holds_win_and_final_position(vec_env: str):
     episodes = []
     for _ in range(400):
         _, _, dones, infos = env.step(np.array([1, 1]))
-        episodes += [info["episode"] for done, info in zip(dones, infos) if done]
+        episodes += [info["episode"] for done, info in zip(dones, infos, strict=True) if done]
         if len(episodes) >= 2:
             break
     env.close()

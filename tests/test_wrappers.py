@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import cv2
-import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -138,7 +137,9 @@ def test_bad_arguments_say_what_is_valid():
         make_mario_env("1-5")
     with pytest.raises(ValueError, match=r"unknown level '9-1': valid levels are '1-1' .. '8-4' \(world 1-8"):
         make_mario_env("9-1")
-    with pytest.raises(ValueError, match="unknown action set 'left_only': valid action sets are right_only, simple, complex"):
+    with pytest.raises(
+        ValueError, match="unknown action set 'left_only': valid action sets are right_only, simple, complex"
+    ):
         make_mario_env("1-1", action_set="left_only")
     with pytest.raises(ValueError, match="frame_skip must be >= 1, actual value: 0"):
         make_mario_env("1-1", frame_skip=0)

@@ -35,10 +35,26 @@ def trained_zip(folder: Path, algo: str) -> Path:
     ],
 )
 def test_zoo_trains_and_enjoys_and_we_evaluate(tmp_path: Path, launcher: list[str], algo: str, config: str):
-    run(*launcher, "--algo", algo, "--env", ENV, "-conf", str(CONFIGS / config), "-n", "500", "-f", "logs",
-        "--seed", "0", cwd=tmp_path)
+    run(
+        *launcher,
+        "--algo",
+        algo,
+        "--env",
+        ENV,
+        "-conf",
+        str(CONFIGS / config),
+        "-n",
+        "500",
+        "-f",
+        "logs",
+        "--seed",
+        "0",
+        cwd=tmp_path,
+    )
     model = trained_zip(tmp_path / "logs", algo)
-    enjoy = ["-m", "rl_zoo3.enjoy", "--gym-packages", "sb3_mario"] if algo == "dqn" else ["-m", "sb3_mario", "zoo", "enjoy"]
+    enjoy = (
+        ["-m", "rl_zoo3.enjoy", "--gym-packages", "sb3_mario"] if algo == "dqn" else ["-m", "sb3_mario", "zoo", "enjoy"]
+    )
     out = run(*enjoy, "--algo", algo, "--env", ENV, "-f", "logs", "--no-render", "-n", "100", cwd=tmp_path)
     assert "Mean reward" in out and "Success rate: 0.00%" in out
     run("-m", "sb3_mario", "evaluate", str(model), "-n", "1", "-o", "eval.json", cwd=tmp_path)
@@ -51,11 +67,42 @@ def test_zoo_trains_and_enjoys_and_we_evaluate(tmp_path: Path, launcher: list[st
 
 
 def test_zoo_optimize_uses_our_sampler(tmp_path: Path):
-    out = run("-m", "sb3_mario", "zoo", "train", "--algo", "double_dqn", "--env", ENV, "-conf",
-              str(CONFIGS / "double_dqn.py"), "-n", "300", "-f", "logs", "-optimize", "--n-trials", "2",
-              "--n-jobs", "1", "--sampler", "random", "--pruner", "median", "--n-evaluations", "1",
-              "--eval-episodes", "1", "--seed", "0", "--hyperparams", "buffer_size:500", "learning_starts:100",
-              "n_envs:1", cwd=tmp_path)
+    out = run(
+        "-m",
+        "sb3_mario",
+        "zoo",
+        "train",
+        "--algo",
+        "double_dqn",
+        "--env",
+        ENV,
+        "-conf",
+        str(CONFIGS / "double_dqn.py"),
+        "-n",
+        "300",
+        "-f",
+        "logs",
+        "-optimize",
+        "--n-trials",
+        "2",
+        "--n-jobs",
+        "1",
+        "--sampler",
+        "random",
+        "--pruner",
+        "median",
+        "--n-evaluations",
+        "1",
+        "--eval-episodes",
+        "1",
+        "--seed",
+        "0",
+        "--hyperparams",
+        "buffer_size:500",
+        "learning_starts:100",
+        "n_envs:1",
+        cwd=tmp_path,
+    )
     assert "Number of finished trials:  2" in out
     for name in ("one_minus_gamma", "learning_rate", "exploration_fraction", "exploration_final_eps"):
         assert f"{name}:" in out
@@ -72,6 +119,8 @@ def test_our_train_reads_the_zoo_file(tmp_path: Path):
     hp = resolve_hyperparams("ddqn", "1-1", config=str(CONFIGS / "double_dqn.py"))
     # the zoo table names the policy by import path and leaves the replay buffer to SB3's default
     differ = {"policy", "replay_buffer_class"}
-    assert {k: v for k, v in hp.items() if k not in differ} == {k: v for k, v in get_preset("ddqn").items() if k not in differ}
+    assert {k: v for k, v in hp.items() if k not in differ} == {
+        k: v for k, v in get_preset("ddqn").items() if k not in differ
+    }
     assert "replay_buffer_class" not in hp
     assert split_hyperparams(hp, DoubleDQN).policy is MarioCnnPolicy

@@ -121,6 +121,8 @@ def objective(trial: optuna.Trial, settings: TuneSettings) -> float:
         model.get_env().close()
     if eval_cb.pruned:
         raise optuna.TrialPruned()
-    if math.isnan(eval_cb.last_score) or not all(np.isfinite(p.detach().sum().item()) for p in model.policy.parameters()):
+    if math.isnan(eval_cb.last_score) or not all(
+        np.isfinite(p.detach().sum().item()) for p in model.policy.parameters()
+    ):
         raise ValueError("the network diverged (NaN weights)")
     return eval_cb.last_score
