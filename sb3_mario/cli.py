@@ -165,12 +165,14 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     p.add_argument("-o", "--output", default="training.png")
     p.add_argument("--block", type=_positive_int, default=500, help="episodes per point (500 as in the tutorial)")
+    p.add_argument("--last", type=_positive_int, default=100, help="episodes of the final win %% in the table")
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from sb3_mario.plotting import plot_runs
+    from sb3_mario.plotting import plot_runs, summary_markdown
 
     plot_runs(args.run_dirs, args.output, args.block)
+    print(summary_markdown(args.run_dirs, args.last))
     print(f"written to {args.output}")
     return 0
 

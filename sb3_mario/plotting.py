@@ -19,6 +19,39 @@ def block_means(values: list[float], block: int) -> tuple[np.ndarray, np.ndarray
     return ends, np.array([x[s:e].mean() for s, e in zip(starts, ends, strict=True)])
 
 
+def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, float | int | str | None]:
+    """The tutorial comparison's figures for one run, from its ``episodes.csv``.
+
+    :return: name, episodes, env steps, env steps at the first win (``None`` without one), and the
+        win % over the last ``last`` episodes
+    """
+    rows = read_episodes(Path(run_dir) / "episodes.csv")
+    if not rows:
+        raise ConfigError(f"{run_dir} has no episodes (no episodes.csv with rows)")
+    first_win = next((int(r["timestep"]) for r in rows if r["win"] == "1"), None)
+    tail = rows[-last:]
+    return {
+        "run": Path(run_dir).name,
+        "episodes": len(rows),
+        "steps": int(rows[-1]["timestep"]),
+        "steps_to_first_win": first_win,
+        f"win_pct_last_{last}": 100.0 * sum(r["win"] == "1" for r in tail) / len(tail),
+    }
+
+
+def summary_markdown(run_dirs: list[str | Path], last: int = 100) -> str:
+    """:func:`summarize_run` of each run as a Markdown table."""
+    lines = [
+        f"| run | episodes | env steps | env steps to first win | win % (last {last} episodes) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for run_dir in run_dirs:
+        s = summarize_run(run_dir, last)
+        first = "-" if s["steps_to_first_win"] is None else f"{s['steps_to_first_win']:,}"
+        lines.append(f"| {s['run']} | {s['episodes']:,} | {s['steps']:,} | {first} | {s[f'win_pct_last_{last}']:.1f} |")
+    return "\n".join(lines)
+
+
 def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500) -> object:
     """Plot average reward (left) and win % (right) per ``block`` episodes, one line per run.
 

@@ -1,0 +1,48 @@
+"""The comparison table and block means, on hand-written episode logs."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sb3_mario.callbacks import EPISODE_FIELDS
+
+pytestmark = pytest.mark.needs_torch  # sb3_mario.plotting imports the callbacks (SB3)
+
+
+def write_run(path: Path, wins: list[int], steps: list[int]) -> Path:
+    path.mkdir()
+    with open(path / "episodes.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(EPISODE_FIELDS)
+        for i, (win, step) in enumerate(zip(wins, steps, strict=True), start=1):
+            writer.writerow((i, step, 100.0 * (i % 3), 50, win, 3161 if win else 500, "1-1", 1.0))
+    return path
+
+
+def test_summary_of_runs(tmp_path: Path):
+    from sb3_mario.plotting import summarize_run, summary_markdown
+
+    run = write_run(tmp_path / "ddqn", [0, 0, 1, 0, 1, 1], [100, 250, 400, 520, 700, 900])
+    assert summarize_run(run, last=4) == {
+        "run": "ddqn",
+        "episodes": 6,
+        "steps": 900,
+        "steps_to_first_win": 400,
+        "win_pct_last_4": 75.0,
+    }
+    never = write_run(tmp_path / "dqn", [0, 0], [80, 160])
+    assert summarize_run(never)["steps_to_first_win"] is None
+    table = summary_markdown([run, never], last=4).splitlines()
+    assert table[2] == "| ddqn | 6 | 900 | 400 | 75.0 |" and table[3] == "| dqn | 2 | 160 | - | 0.0 |"
+
+
+def test_block_means_include_the_last_partial_block():
+    from sb3_mario.plotting import block_means
+
+    ends, means = block_means([1, 2, 3, 4, 5], 2)
+    np.testing.assert_array_equal(ends, [2, 4, 5])
+    np.testing.assert_array_equal(means, [1.5, 3.5, 5.0])
