@@ -184,8 +184,9 @@ def test_plot_draws_both_panels(run: Path, tmp_path: Path):
 
     out = tmp_path / "plot.png"
     table = cli("plot", str(run), "-o", str(out), "--block", "2", "--last", "3").stdout
-    n = len(episodes(run))
-    assert f"| run | {n} | 600 | - | 0.0 |" in table  # no win in 600 steps of a fresh agent
+    rows = episodes(run)
+    # env steps at the end of the last episode; no win in 600 steps of a fresh agent
+    assert f"| run | {len(rows)} | {int(rows[-1]['timestep'])} | - | 0.0 |" in table
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     fig = plot_runs([run], tmp_path / "again.png", block=2)
     titles = [ax.get_title() for ax in fig.axes]
