@@ -97,6 +97,12 @@ def _add_play_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto")
 
 
+def _play_kwargs(args: argparse.Namespace) -> dict[str, object]:
+    """The options that evaluate and record share, as keyword arguments."""
+    keys = ("level", "action_set", "epsilon", "noop_max", "seed", "device")
+    return {key: getattr(args, key) for key in keys}
+
+
 def _model_path(args: argparse.Namespace) -> str:
     from sb3_mario.config import ConfigError
     from sb3_mario.models import SHIPPED_MODEL
@@ -118,17 +124,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 def _evaluate(args: argparse.Namespace) -> int:
     from sb3_mario.evaluation import evaluate, format_summary
 
-    summary = evaluate(
-        _model_path(args),
-        args.level,
-        args.episodes,
-        args.epsilon,
-        args.noop_max,
-        args.seed,
-        args.device,
-        args.action_set,
-        args.output,
-    )
+    summary = evaluate(_model_path(args), episodes=args.episodes, output=args.output, **_play_kwargs(args))
     print(format_summary(summary))
     print(f"written to {args.output}")
     return 0
@@ -144,17 +140,7 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
 def _record(args: argparse.Namespace) -> int:
     from sb3_mario.recording import record
 
-    result = record(
-        _model_path(args),
-        args.output,
-        args.level,
-        args.episodes,
-        args.epsilon,
-        args.noop_max,
-        args.seed,
-        args.device,
-        args.action_set,
-    )
+    result = record(_model_path(args), args.output, episodes=args.episodes, **_play_kwargs(args))
     wins = sum(e.win for e in result["episodes"])
     print(f"{args.output}: {result['frames']} frames, {wins}/{len(result['episodes'])} episodes won")
     return 0

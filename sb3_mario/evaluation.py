@@ -88,6 +88,35 @@ def play_episode(env: Any, player: Player, seed: int | None = None, on_frame: An
             return Episode(total, length, bool(info["is_success"]), int(info["x_pos"]))
 
 
+def play(
+    model_path: str | Path,
+    episodes: int,
+    *,
+    level: str = "1-1",
+    action_set: str = "right_only",
+    epsilon: float = 0.0,
+    noop_max: int = 0,
+    seed: int = 0,
+    device: str = "auto",
+    render_mode: str | None = None,
+    on_frame: Any = None,
+) -> list[Episode]:
+    """Load a model and play ``episodes`` episodes on a fresh env; episode ``i`` resets with ``seed + i``.
+
+    :raises ConfigError: for a missing or broken model, or one that does not fit the env
+    """
+    if episodes <= 0:
+        raise ConfigError(f"episodes must be positive, actual value: {episodes}")
+    model = load_model(model_path, device)
+    env = make_mario_env(level, action_set=action_set, noop_max=noop_max, render_mode=render_mode)
+    try:
+        check_compatible(model, env, f"level {level} with action set {action_set}")
+        player = Player(model, epsilon, seed)
+        return [play_episode(env, player, seed + i, on_frame) for i in range(episodes)]
+    finally:
+        env.close()
+
+
 def evaluate(
     model_path: str | Path,
     level: str = "1-1",
@@ -105,14 +134,16 @@ def evaluate(
     ``epsilon`` (e.g. 0.02, the training floor) or ``noop_max`` (e.g. 30 random no-op frames at the
     start) to measure how robust the agent is.
     """
-    if episodes <= 0:
-        raise ConfigError(f"episodes must be positive, actual value: {episodes}")
-    model = load_model(model_path, device)
-    env = make_mario_env(level, action_set=action_set, noop_max=noop_max)
-    check_compatible(model, env, f"level {level} with action set {action_set}")
-    player = Player(model, epsilon, seed)
-    results = [play_episode(env, player, seed=seed + i) for i in range(episodes)]
-    env.close()
+    results = play(
+        model_path,
+        episodes,
+        level=level,
+        action_set=action_set,
+        epsilon=epsilon,
+        noop_max=noop_max,
+        seed=seed,
+        device=device,
+    )
     rewards = np.array([e.reward for e in results])
     summary = {
         "model": str(model_path),

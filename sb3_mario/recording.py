@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 
 from sb3_mario.config import ConfigError
-from sb3_mario.env import make_mario_env
-from sb3_mario.evaluation import Player, check_compatible, load_model, play_episode
+from sb3_mario.evaluation import play
 
 #: Frames per second of a recording: one frame per agent step, 60 / frame_skip(4).
 FPS = 15
@@ -35,15 +34,19 @@ def record(
     output = Path(output)
     if output.suffix not in (".mp4", ".gif"):
         raise ConfigError(f"unknown output type {output.suffix!r}: use a .mp4 or .gif file")
-    model = load_model(model_path, device)
-    env = make_mario_env(level, action_set=action_set, noop_max=noop_max, render_mode="rgb_array")
-    check_compatible(model, env, f"level {level} with action set {action_set}")
-    player = Player(model, epsilon, seed)
     frames: list[np.ndarray] = []
-    results = [
-        play_episode(env, player, seed + i, on_frame=lambda e: frames.append(e.render())) for i in range(episodes)
-    ]
-    env.close()
+    results = play(
+        model_path,
+        episodes,
+        level=level,
+        action_set=action_set,
+        epsilon=epsilon,
+        noop_max=noop_max,
+        seed=seed,
+        device=device,
+        render_mode="rgb_array",
+        on_frame=lambda env: frames.append(env.render()),
+    )
     output.parent.mkdir(parents=True, exist_ok=True)
     if output.suffix == ".gif":
         imageio.mimsave(output, frames, duration=1000 / FPS, loop=0)

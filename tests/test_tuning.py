@@ -262,18 +262,7 @@ def test_killed_worker_trial_fails_by_heartbeat_and_is_retried(postgres_url: str
         "--sampler",
         "random",
     ]
-    slow = [
-        "--trial-timesteps",
-        "100000",
-        "--n-evaluations",
-        "1",
-        "--eval-episodes",
-        "1",
-        "--buffer-size",
-        "500",
-        "--learning-starts",
-        "100",
-    ]
+    slow = [*TINY, "--trial-timesteps", "100000"]  # long enough to be killed mid-trial
     victim = subprocess.Popen(
         [sys.executable, "-m", "sb3_mario", *common, *slow],
         cwd=tmp_path,
