@@ -43,6 +43,10 @@ from sb3_mario.presets import DEFAULT_PRESET, get_preset
 from sb3_mario.registration import env_id
 
 
+REPLAY_BUFFER_KEYS = ("replay_buffer_class", "replay_buffer_kwargs", "buffer_size")
+"""Hyperparams that ``resume`` takes from ``config.yaml`` rather than from the checkpoint."""
+
+
 @dataclass
 class TrainSettings:
     """Everything about a run except the hyperparameters; defaults are the CLI's.
@@ -214,7 +218,10 @@ def resume(run_dir: str | Path, total_timesteps: int | None = None, progress_bar
 
     Timesteps, exploration schedule, episode numbering and, when checkpoints hold it, the replay
     buffer continue where the checkpoint left them. Episodes that ended after the checkpoint
-    (replayed now) are dropped from ``episodes.csv``.
+    (replayed now) are dropped from ``episodes.csv``. The other hyperparameters are the
+    checkpoint's, except the replay buffer's (``REPLAY_BUFFER_KEYS``) and the settings, which are
+    read from ``config.yaml``: a run whose checkpoints hold no buffer can move to another buffer
+    class or size, or start saving it, by editing that file.
     """
     run_dir = Path(run_dir)
     settings, hyperparams = read_run(run_dir)
@@ -232,7 +239,8 @@ def resume(run_dir: str | Path, total_timesteps: int | None = None, progress_bar
     steps = int(meta["num_timesteps"])
     truncate_episodes(run_dir / "episodes.csv", steps)
     env = _train_env(hp, settings.level, None if settings.seed is None else settings.seed + steps, settings.vec_env)
-    model = algo.load(run_dir / "checkpoints" / "model.zip", env=env, device=settings.device)
+    buffer = {k: v for k, v in hp.model_kwargs.items() if k in REPLAY_BUFFER_KEYS}
+    model = algo.load(run_dir / "checkpoints" / "model.zip", env=env, device=settings.device, **buffer)
     if meta.get("replay_buffer"):
         model.load_replay_buffer(run_dir / "checkpoints" / "replay_buffer.pkl")
     settings.extra["total_timesteps"] = total

@@ -121,6 +121,31 @@ def test_resume_after_sigkill_continues_without_gaps(tmp_path: Path):
     assert len(list((run / "logs").iterdir())) == 2  # one progress.csv per segment
 
 
+def test_resume_takes_the_replay_buffer_settings_from_config_yaml(run: Path, tmp_path: Path):
+    import shutil
+
+    import yaml
+    from stable_baselines3.common.save_util import load_from_pkl
+
+    from sb3_mario.buffers import FrameDedupReplayBuffer
+
+    moved = tmp_path / "run"
+    shutil.copytree(run, moved)
+    doc = yaml.safe_load((moved / "config.yaml").read_text())
+    doc["settings"].update(run_dir=str(moved), eval_freq=0, checkpoint_freq=100_000, save_replay_buffer=True)
+    doc["hyperparams"].update(replay_buffer_class="sb3_mario.buffers.FrameDedupReplayBuffer", buffer_size=300)
+    (moved / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+
+    cli("train", "--resume", str(moved), "--timesteps", "700")
+
+    meta = json.loads((moved / "checkpoints" / "checkpoint.json").read_text())
+    assert meta == {"num_timesteps": 700, "replay_buffer": True}
+    buffer = load_from_pkl(moved / "checkpoints" / "replay_buffer.pkl")
+    assert type(buffer) is FrameDedupReplayBuffer
+    # 50 steps of 2 envs; the last one ends learn() in StopTraining, before SB3 stores it
+    assert (buffer.buffer_size, buffer.n_envs, buffer.pos, buffer.full) == (150, 2, 49, False)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_saves_a_final_checkpoint(tmp_path: Path, sig: int):
     run = tmp_path / "run"
