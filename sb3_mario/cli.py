@@ -146,6 +146,21 @@ def _record(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="a model zip for playing: weights without optimizer state, plus config")
+    p.add_argument("source", help="a run folder (its final or last checkpointed model) or a model zip")
+    p.add_argument("-o", "--output", required=True, help="the exported zip; its config goes beside it as .yaml")
+
+
+def _export(args: argparse.Namespace) -> int:
+    from sb3_mario.export import export_model
+
+    for path in export_model(args.source, args.output):
+        if path is not None:
+            print(f"written {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
 def _add_plot(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("plot", help="average reward and win %% per block of episodes, for one or more runs")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
@@ -256,12 +271,20 @@ def _zoo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sb3-mario", description="Super Mario Bros with Stable-Baselines3.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_add_train, _add_evaluate, _add_record, _add_plot, _add_tune, _add_zoo):
+    for add in (_add_train, _add_evaluate, _add_record, _add_export, _add_plot, _add_tune, _add_zoo):
         add(sub)
     return parser
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, "record": _record, "plot": _plot, "tune": _tune, "zoo": _zoo}
+COMMANDS = {
+    "train": _train,
+    "evaluate": _evaluate,
+    "record": _record,
+    "export": _export,
+    "plot": _plot,
+    "tune": _tune,
+    "zoo": _zoo,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

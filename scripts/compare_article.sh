@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The tutorial's comparison at equal env steps: its "DQN" (no target network), its "DDQN" (DQN with a
 # target network) and our Double DQN, for each seed; then the plot and table of docs/results.md.
+# The three runs of a seed train side by side, one torch thread each (JOBS=1 runs them one by one).
 # Re-running continues unfinished runs from their checkpoints.
 #   STEPS=1000000 SEEDS="0 1" bash scripts/compare_article.sh
+#   STEPS=20000 SEEDS=0 BLOCK=25 bash scripts/compare_article.sh   (the run in docs/results.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS="${STEPS:-1000000}"
 SEEDS="${SEEDS:-0 1}"
 OUT="${OUT:-runs/compare}"
+JOBS="${JOBS:-3}"
+BLOCK="${BLOCK:-500}"  # episodes per point of the plot (the tutorial's 500)
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 run() {  # name algo preset seed
     local dir="$OUT/$1-s$4"
     if [ -f "$dir/checkpoints/checkpoint.json" ]; then
@@ -18,9 +23,13 @@ run() {  # name algo preset seed
     fi
 }
 bash scripts/setup.sh
+mkdir -p "$OUT/logs"
 for seed in $SEEDS; do
-    run article-dqn dqn article_no_target "$seed"
-    run article-ddqn dqn article "$seed"
-    run ddqn ddqn ddqn "$seed"
+    for spec in "article-dqn dqn article_no_target" "article-ddqn dqn article" "ddqn ddqn ddqn"; do
+        # shellcheck disable=SC2086
+        run $spec "$seed" > "$OUT/logs/${spec%% *}-s$seed.txt" 2>&1 &
+        if [ "$JOBS" -le 1 ]; then wait; fi
+    done
+    wait
 done
-.venv/bin/sb3-mario plot "$OUT"/* -o docs/img/comparison.png --block 500
+.venv/bin/sb3-mario plot "$OUT"/*-s*/ -o docs/img/comparison.png --block "$BLOCK"

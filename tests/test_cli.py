@@ -204,6 +204,27 @@ def test_record_writes_full_colour_frames(run: Path, tmp_path: Path, suffix: str
     assert frames.shape[1:3] == (240, 256)
 
 
+def test_export_drops_the_optimizer_state_and_keeps_the_policy(run: Path, tmp_path: Path):
+    import torch as th
+
+    from sb3_mario import DoubleDQN
+
+    out = tmp_path / "models" / "mario.zip"
+    result = cli("export", str(run), "-o", str(out))
+    assert f"written {out}" in result.stdout and f"written {out.with_suffix('.yaml')}" in result.stdout
+    assert out.with_suffix(".yaml").read_text() == (run / "config.yaml").read_text()
+    assert out.stat().st_size < 0.6 * (run / "final_model.zip").stat().st_size  # Adam's moments were 2/3 of it
+    original, exported = DoubleDQN.load(run / "final_model.zip"), DoubleDQN.load(out)
+    assert exported.policy.optimizer.state_dict()["state"] == {}
+    assert exported.num_timesteps == original.num_timesteps == 600
+    obs = np.random.default_rng(0).integers(0, 256, size=(16, 4, 84, 84), dtype=np.uint8)
+    with th.no_grad():
+        for net in ("q_net", "q_net_target"):
+            q_original = getattr(original.policy, net)(original.policy.obs_to_tensor(obs)[0])
+            q_exported = getattr(exported.policy, net)(exported.policy.obs_to_tensor(obs)[0])
+            assert th.equal(q_original, q_exported)
+
+
 def test_plot_draws_both_panels(run: Path, tmp_path: Path):
     from sb3_mario.plotting import plot_runs
 

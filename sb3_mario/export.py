@@ -1,0 +1,53 @@
+"""Export a trained model for playing: the weights without the optimizer's state, with its config."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sb3_mario.config import ConfigError
+from sb3_mario.evaluation import load_model
+
+
+def find_model(source: str | Path) -> tuple[Path, Path | None]:
+    """The model zip and ``config.yaml`` behind ``source``: a model zip, or a run folder.
+
+    In a run folder the model is ``final_model.zip``, else the last checkpoint's ``model.zip``;
+    the config is the run's ``config.yaml`` (``None`` when there is none).
+    """
+    source = Path(source)
+    if source.is_dir():
+        candidates = [source / "final_model.zip", source / "checkpoints" / "model.zip"]
+        model = next((path for path in candidates if path.is_file()), None)
+        if model is None:
+            raise ConfigError(f"{source} holds no final_model.zip nor checkpoints/model.zip")
+        run_dir = source
+    else:
+        model = source
+        run_dir = source.parent.parent if source.parent.name in ("checkpoints", "eval") else source.parent
+    config = run_dir / "config.yaml"
+    return model, config if config.is_file() else None
+
+
+def export_model(source: str | Path, output: str | Path) -> tuple[Path, Path | None]:
+    """Write ``output`` (a model zip) and, when the source run has one, ``output``'s ``.yaml`` config.
+
+    The zip keeps everything SB3 needs to ``load`` and ``predict`` (both Q-networks and all
+    hyperparameters); Adam's moment estimates, twice the size of the weights, are dropped.
+    Fine-tuning the exported model therefore restarts Adam's statistics.
+
+    :param source: a model zip, or a run folder (see :func:`find_model`)
+    :param output: path of the exported zip
+    :return: the paths written
+    """
+    model_path, config = find_model(source)
+    model = load_model(model_path, device="cpu")
+    model.policy.optimizer.state.clear()  # Adam starts its moments again on the next step
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    model.save(output)
+    config_out = None
+    if config is not None:
+        config_out = output.with_suffix(".yaml")
+        shutil.copyfile(config, config_out)
+    return output, config_out
