@@ -42,7 +42,6 @@ from sb3_mario.env import make_mario_vec_env
 from sb3_mario.presets import DEFAULT_PRESET, get_preset
 from sb3_mario.registration import env_id
 
-
 REPLAY_BUFFER_KEYS = ("replay_buffer_class", "replay_buffer_kwargs", "buffer_size")
 """Hyperparams that ``resume`` takes from ``config.yaml`` rather than from the checkpoint."""
 
