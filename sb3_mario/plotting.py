@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -52,8 +53,33 @@ def summary_markdown(run_dirs: list[str | Path], last: int = 100) -> str:
     return "\n".join(lines)
 
 
+_SEED_SUFFIX = re.compile(r"^(?P<config>.+)-s(?P<seed>\d+)$")
+_LINESTYLES = ("-", "--", ":", "-.")
+
+
+def run_styles(names: list[str]) -> list[tuple[int, str]]:
+    """(colour index, line style) of each run: one colour per configuration, one line style per seed.
+
+    Runs named ``<config>-s<seed>`` (as ``scripts/compare_article.sh`` names them) share the colour of
+    their configuration and take one line style per seed; any other name is a configuration of its own,
+    drawn solid.
+    """
+    configs: dict[str, int] = {}
+    seeds: dict[str, int] = {}
+    styles = []
+    for name in names:
+        match = _SEED_SUFFIX.match(name)
+        if match is None:  # a configuration of its own, solid
+            styles.append((configs.setdefault(name, len(configs)), _LINESTYLES[0]))
+            continue
+        colour = configs.setdefault(match["config"], len(configs))
+        styles.append((colour, _LINESTYLES[seeds.setdefault(match["seed"], len(seeds)) % len(_LINESTYLES)]))
+    return styles
+
+
 def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500) -> object:
-    """Plot average reward (left) and win % (right) per ``block`` episodes, one line per run.
+    """Plot average reward (left) and win % (right) per ``block`` episodes, one line per run
+    (coloured by configuration, styled by seed: :func:`run_styles`).
 
     :return: the matplotlib figure (also written to ``output`` as PNG)
     """
@@ -65,15 +91,16 @@ def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500) 
     if block < 1:
         raise ConfigError(f"block must be >= 1, actual value: {block}")
     fig, (ax_reward, ax_win) = plt.subplots(1, 2, figsize=(11, 4))
-    for run_dir in run_dirs:
+    names = [Path(run_dir).name for run_dir in run_dirs]
+    for run_dir, label, (colour, linestyle) in zip(run_dirs, names, run_styles(names), strict=True):
         rows = read_episodes(Path(run_dir) / "episodes.csv")
         if not rows:
             raise ConfigError(f"{run_dir} has no episodes (no episodes.csv with rows)")
         ends, rewards = block_means([float(r["reward"]) for r in rows], block)
         _, wins = block_means([100.0 * int(r["win"]) for r in rows], block)
-        label = Path(run_dir).name
-        ax_reward.plot(ends, rewards, marker="o", label=label)
-        ax_win.plot(ends, wins, marker="o", label=label)
+        style = {"color": f"C{colour % 10}", "linestyle": linestyle, "marker": "o", "markersize": 3, "label": label}
+        ax_reward.plot(ends, rewards, **style)
+        ax_win.plot(ends, wins, **style)
     ax_reward.set(title=f"Average reward per {block} episodes", xlabel="episode", ylabel="reward")
     ax_win.set(title=f"Win % per {block} episodes", xlabel="episode", ylabel="win %", ylim=(-2, 102))
     for ax in (ax_reward, ax_win):

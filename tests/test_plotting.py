@@ -46,3 +46,10 @@ def test_block_means_include_the_last_partial_block():
     ends, means = block_means([1, 2, 3, 4, 5], 2)
     np.testing.assert_array_equal(ends, [2, 4, 5])
     np.testing.assert_array_equal(means, [1.5, 3.5, 5.0])
+
+
+def test_runs_of_one_configuration_share_a_colour_and_seeds_share_a_line_style():
+    from sb3_mario.plotting import run_styles
+
+    names = ["article-dqn-s0", "ddqn-s0", "article-dqn-s1", "ddqn-s1", "ddqn-1-1"]
+    assert run_styles(names) == [(0, "-"), (1, "-"), (0, "--"), (1, "--"), (2, "-")]
