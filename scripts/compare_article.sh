@@ -4,7 +4,7 @@
 # The three runs of a seed train side by side, one torch thread each (PARALLEL=0 runs them one by one).
 # Re-running continues unfinished runs from their checkpoints.
 #   STEPS=1000000 SEEDS="0 1" bash scripts/compare_article.sh
-#   STEPS=20000 SEEDS=0 BLOCK=25 bash scripts/compare_article.sh   (the run in docs/results.md)
+#   STEPS=20000 SEEDS="0 1" BLOCK=25 bash scripts/compare_article.sh   (the run in docs/results.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS="${STEPS:-1000000}"
