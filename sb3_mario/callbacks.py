@@ -1,4 +1,5 @@
-"""Training callbacks: win-rate logging with a per-episode CSV, crash-safe checkpoints, signals."""
+"""Training callbacks: win-rate logging with a per-episode CSV, crash-safe checkpoints, evaluations that
+survive a resume, signals."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from types import FrameType
 from typing import Any
 
 import numpy as np
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
 
 EPISODE_FIELDS = ("episode", "timestep", "reward", "length", "win", "x_pos", "level", "wall_time")
 
@@ -172,6 +173,37 @@ class CheckpointCallback(BaseCallback):
         self._last = self.num_timesteps
         if self.verbose:
             print(f"Checkpoint at {self.num_timesteps} steps in {self.save_path}")
+
+
+class ResumableEvalCallback(EvalCallback):
+    """SB3's :class:`~stable_baselines3.common.callbacks.EvalCallback`, continued across ``--resume``.
+
+    SB3's callback starts with an empty history: on a resumed run it would overwrite ``evaluations.npz``
+    with the evaluations after the resume only, and replace ``best_model.zip`` with the first of them
+    however it compares. This one first reads the ``evaluations.npz`` already in ``log_path`` (keeping
+    the evaluations up to the model's current step, as :func:`truncate_episodes` does for episodes)
+    and takes its best mean reward. A history with another number of episodes per evaluation cannot
+    share the file: it is kept as ``evaluations-until-<step>.npz`` and a new one starts.
+    """
+
+    def _init_callback(self) -> None:
+        super()._init_callback()
+        path = None if self.log_path is None else Path(self.log_path + ".npz")  # SB3 saves with np.savez
+        if path is None or not path.exists():
+            return
+        with np.load(path) as saved:
+            history = {key: saved[key] for key in saved.files}
+        keep = history["timesteps"] <= self.model.num_timesteps
+        if history["results"].shape[1:] != (self.n_eval_episodes,):
+            path.rename(path.with_name(f"evaluations-until-{int(history['timesteps'][-1])}.npz"))
+            return
+        self.evaluations_timesteps = history["timesteps"][keep].tolist()
+        self.evaluations_results = history["results"][keep].tolist()
+        self.evaluations_length = history["ep_lengths"][keep].tolist()
+        if "successes" in history:
+            self.evaluations_successes = history["successes"][keep].tolist()
+        if self.evaluations_results:
+            self.best_mean_reward = max(float(np.mean(r)) for r in self.evaluations_results)
 
 
 class StopTraining(BaseCallback):

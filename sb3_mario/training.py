@@ -9,7 +9,7 @@ Run folder layout::
       episodes.csv         one row per episode (WinRateCallback)
       logs/<start_step>/   progress.csv of each training segment
       tb/                  TensorBoard event files
-      eval/                best_model.zip and evaluations.npz (EvalCallback)
+      eval/                best_model.zip and evaluations.npz (ResumableEvalCallback)
       final_model.zip      the model at the end of the last segment
 """
 
@@ -25,10 +25,16 @@ from typing import Any
 
 import yaml
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import CallbackList, EvalCallback
+from stable_baselines3.common.callbacks import CallbackList
 from stable_baselines3.common.logger import Logger, make_output_format
 
-from sb3_mario.callbacks import CheckpointCallback, StopTraining, WinRateCallback, truncate_episodes
+from sb3_mario.callbacks import (
+    CheckpointCallback,
+    ResumableEvalCallback,
+    StopTraining,
+    WinRateCallback,
+    truncate_episodes,
+)
 from sb3_mario.config import (
     ConfigError,
     Hyperparams,
@@ -130,7 +136,7 @@ def _learn(model: BaseAlgorithm, settings: TrainSettings, hp_callbacks: list[Any
             env_kwargs={**settings.extra.get("env_kwargs", {}), "noop_max": settings.eval_noop_max},
         )
         callbacks.append(
-            EvalCallback(
+            ResumableEvalCallback(
                 eval_env,
                 n_eval_episodes=settings.eval_episodes,
                 eval_freq=max(settings.eval_freq // n_envs, 1),
