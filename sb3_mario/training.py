@@ -49,7 +49,12 @@ from sb3_mario.presets import DEFAULT_PRESET, get_preset
 from sb3_mario.registration import env_id
 
 REPLAY_BUFFER_KEYS = ("replay_buffer_class", "replay_buffer_kwargs", "buffer_size")
-"""Hyperparams that ``resume`` takes from ``config.yaml`` rather than from the checkpoint."""
+"""Replay buffer hyperparams, which ``resume`` takes from ``config.yaml`` rather than from the checkpoint."""
+
+TRAIN_FREQ_KEYS = ("train_freq", "gradient_steps")
+"""How often and how much the model learns per env step, which ``resume`` also takes from ``config.yaml``:
+with ``n_envs`` (read from there too) they set the updates per transition, so a run moved to a machine
+with fewer cores keeps its ratio when the three are edited together."""
 
 
 @dataclass
@@ -224,12 +229,15 @@ def resume(run_dir: str | Path, total_timesteps: int | None = None, progress_bar
     Timesteps, exploration schedule, episode numbering and, when checkpoints hold it, the replay
     buffer continue where the checkpoint left them. Episodes that ended after the checkpoint
     (replayed now) are dropped from ``episodes.csv``. The other hyperparameters are the
-    checkpoint's, except the replay buffer's (``REPLAY_BUFFER_KEYS``) and the settings, which are
-    read from ``config.yaml``: a run whose checkpoints hold no buffer can move to another buffer
-    class or size, or start saving it, by editing that file.
+    checkpoint's, except ``n_envs``, the replay buffer's (``REPLAY_BUFFER_KEYS``), ``train_freq`` and
+    ``gradient_steps`` (``TRAIN_FREQ_KEYS``) and the settings, which are read from ``config.yaml``: a
+    run whose checkpoints hold no buffer can move to another buffer class or size, or start saving it,
+    and a run can move to a machine with another number of cores, by editing that file. The run
+    continues in ``run_dir``, wherever the folder was when it was made.
     """
     run_dir = Path(run_dir)
     settings, hyperparams = read_run(run_dir)
+    settings.run_dir = str(run_dir)
     meta_path = run_dir / "checkpoints" / "checkpoint.json"
     if not meta_path.is_file():
         raise ConfigError(f"{run_dir} has no checkpoint to resume from (no checkpoints/checkpoint.json)")
@@ -244,8 +252,8 @@ def resume(run_dir: str | Path, total_timesteps: int | None = None, progress_bar
     steps = int(meta["num_timesteps"])
     truncate_episodes(run_dir / "episodes.csv", steps)
     env = _train_env(hp, settings.level, None if settings.seed is None else settings.seed + steps, settings.vec_env)
-    buffer = {k: v for k, v in hp.model_kwargs.items() if k in REPLAY_BUFFER_KEYS}
-    model = algo.load(run_dir / "checkpoints" / "model.zip", env=env, device=settings.device, **buffer)
+    from_config = {k: v for k, v in hp.model_kwargs.items() if k in REPLAY_BUFFER_KEYS + TRAIN_FREQ_KEYS}
+    model = algo.load(run_dir / "checkpoints" / "model.zip", env=env, device=settings.device, **from_config)
     if meta.get("replay_buffer"):
         model.load_replay_buffer(run_dir / "checkpoints" / "replay_buffer.pkl")
     settings.extra["total_timesteps"] = total

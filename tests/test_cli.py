@@ -121,29 +121,41 @@ def test_resume_after_sigkill_continues_without_gaps(tmp_path: Path):
     assert len(list((run / "logs").iterdir())) == 2  # one progress.csv per segment
 
 
-def test_resume_takes_the_replay_buffer_settings_from_config_yaml(run: Path, tmp_path: Path):
+def test_resume_takes_the_replay_buffer_and_train_freq_settings_from_config_yaml(run: Path, tmp_path: Path):
     import shutil
 
     import yaml
     from stable_baselines3.common.save_util import load_from_pkl
 
+    from sb3_mario import DoubleDQN
     from sb3_mario.buffers import FrameDedupReplayBuffer
 
     moved = tmp_path / "run"
     shutil.copytree(run, moved)
+    before = DoubleDQN.load(moved / "checkpoints" / "model.zip")
+    assert (before.train_freq.frequency, before.gradient_steps) == (4, 2)  # the ddqn preset's
     doc = yaml.safe_load((moved / "config.yaml").read_text())
-    doc["settings"].update(run_dir=str(moved), eval_freq=0, checkpoint_freq=100_000, save_replay_buffer=True)
-    doc["hyperparams"].update(replay_buffer_class="sb3_mario.buffers.FrameDedupReplayBuffer", buffer_size=300)
+    assert doc["settings"]["run_dir"] == str(run)  # the folder it was made in: the copy must not write there
+    doc["settings"].update(eval_freq=0, checkpoint_freq=100_000, save_replay_buffer=True)
+    doc["hyperparams"].update(
+        replay_buffer_class="sb3_mario.buffers.FrameDedupReplayBuffer", buffer_size=300, train_freq=1, gradient_steps=3
+    )
     (moved / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
 
     cli("train", "--resume", str(moved), "--timesteps", "700")
 
     meta = json.loads((moved / "checkpoints" / "checkpoint.json").read_text())
     assert meta == {"num_timesteps": 700, "replay_buffer": True}
+    assert json.loads((run / "checkpoints" / "checkpoint.json").read_text())["num_timesteps"] == 600
+    assert yaml.safe_load((moved / "config.yaml").read_text())["settings"]["run_dir"] == str(moved)
     buffer = load_from_pkl(moved / "checkpoints" / "replay_buffer.pkl")
     assert type(buffer) is FrameDedupReplayBuffer
     # 50 steps of 2 envs; the last one ends learn() in StopTraining, before SB3 stores it
     assert (buffer.buffer_size, buffer.n_envs, buffer.pos, buffer.full) == (150, 2, 49, False)
+    after = DoubleDQN.load(moved / "checkpoints" / "model.zip")
+    assert (after.train_freq.frequency, after.gradient_steps) == (1, 3)
+    # 3 updates after each of the 49 stored steps
+    assert after._n_updates - before._n_updates == 49 * 3
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
