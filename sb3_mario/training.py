@@ -16,6 +16,7 @@ Run folder layout::
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import shlex
 import sys
@@ -227,7 +228,9 @@ def resume(run_dir: str | Path, total_timesteps: int | None = None, progress_bar
     """Continue a run from its last checkpoint up to its total (or ``total_timesteps``).
 
     Timesteps, exploration schedule, episode numbering and, when checkpoints hold it, the replay
-    buffer continue where the checkpoint left them. Episodes that ended after the checkpoint
+    buffer continue where the checkpoint left them. Without a saved buffer, the new one is filled
+    with ``learning_starts`` transitions before learning goes on (SB3's warm-up, random actions),
+    as in a new run. Episodes that ended after the checkpoint
     (replayed now) are dropped from ``episodes.csv``. The other hyperparameters are the
     checkpoint's, except ``n_envs``, the replay buffer's (``REPLAY_BUFFER_KEYS``), ``train_freq`` and
     ``gradient_steps`` (``TRAIN_FREQ_KEYS``) and the settings, which are read from ``config.yaml``: a
@@ -254,8 +257,14 @@ def resume(run_dir: str | Path, total_timesteps: int | None = None, progress_bar
     env = _train_env(hp, settings.level, None if settings.seed is None else settings.seed + steps, settings.vec_env)
     from_config = {k: v for k, v in hp.model_kwargs.items() if k in REPLAY_BUFFER_KEYS + TRAIN_FREQ_KEYS}
     model = algo.load(run_dir / "checkpoints" / "model.zip", env=env, device=settings.device, **from_config)
+    # learning_starts is counted from the start of the run; a buffer that starts empty again is
+    # warmed up as a new run's is, instead of being learnt from while it holds a few transitions
+    warm_up = hp.model_kwargs.get("learning_starts", inspect.signature(algo).parameters["learning_starts"].default)
     if meta.get("replay_buffer"):
         model.load_replay_buffer(run_dir / "checkpoints" / "replay_buffer.pkl")
+        model.learning_starts = warm_up
+    else:
+        model.learning_starts = steps + warm_up
     settings.extra["total_timesteps"] = total
     _write_config(run_dir, settings, hyperparams)
     if model.num_timesteps >= total:

@@ -142,20 +142,22 @@ def test_resume_takes_the_replay_buffer_and_train_freq_settings_from_config_yaml
     )
     (moved / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
 
-    cli("train", "--resume", str(moved), "--timesteps", "700")
+    cli("train", "--resume", str(moved), "--timesteps", "900")
 
     meta = json.loads((moved / "checkpoints" / "checkpoint.json").read_text())
-    assert meta == {"num_timesteps": 700, "replay_buffer": True}
+    assert meta == {"num_timesteps": 900, "replay_buffer": True}
     assert json.loads((run / "checkpoints" / "checkpoint.json").read_text())["num_timesteps"] == 600
     assert yaml.safe_load((moved / "config.yaml").read_text())["settings"]["run_dir"] == str(moved)
     buffer = load_from_pkl(moved / "checkpoints" / "replay_buffer.pkl")
     assert type(buffer) is FrameDedupReplayBuffer
-    # 50 steps of 2 envs; the last one ends learn() in StopTraining, before SB3 stores it
-    assert (buffer.buffer_size, buffer.n_envs, buffer.pos, buffer.full) == (150, 2, 49, False)
+    # 150 steps of 2 envs; the last one ends learn() in StopTraining, before SB3 stores it
+    assert (buffer.buffer_size, buffer.n_envs, buffer.pos, buffer.full) == (150, 2, 149, False)
     after = DoubleDQN.load(moved / "checkpoints" / "model.zip")
     assert (after.train_freq.frequency, after.gradient_steps) == (1, 3)
-    # 3 updates after each of the 49 stored steps
-    assert after._n_updates - before._n_updates == 49 * 3
+    # the checkpoint held no buffer: the new one is warmed up with learning_starts (100) transitions,
+    # then 3 updates follow each stored step past step 700: 702, 704, ..., 898
+    assert after.learning_starts == 700
+    assert after._n_updates - before._n_updates == 99 * 3
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
