@@ -265,7 +265,7 @@ def resume(run_dir: str | Path, total_timesteps: int | None = None, progress_bar
         model.learning_starts = warm_up
     else:
         model.learning_starts = steps + warm_up
-    settings.extra["total_timesteps"] = total
+    settings.extra.update(env_kwargs=hp.env_kwargs, n_envs=hp.n_envs, total_timesteps=total)
     _write_config(run_dir, settings, hyperparams)
     if model.num_timesteps >= total:
         print(f"{run_dir} is already at {model.num_timesteps} >= {total} steps")
