@@ -262,9 +262,7 @@ def resume(run_dir: str | Path, total_timesteps: int | None = None, progress_bar
     warm_up = hp.model_kwargs.get("learning_starts", inspect.signature(algo).parameters["learning_starts"].default)
     if meta.get("replay_buffer"):
         model.load_replay_buffer(run_dir / "checkpoints" / "replay_buffer.pkl")
-        model.learning_starts = warm_up
-    else:
-        model.learning_starts = steps + warm_up
+    model.learning_starts = warm_up + (0 if meta.get("replay_buffer") else steps)
     settings.extra.update(env_kwargs=hp.env_kwargs, n_envs=hp.n_envs, total_timesteps=total)
     _write_config(run_dir, settings, hyperparams)
     if model.num_timesteps >= total:
