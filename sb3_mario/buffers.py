@@ -1,4 +1,4 @@
-"""A replay buffer that stores each frame of stacked observations once."""
+"""A replay buffer that stores each frame of stacked observations once, with optional n-step returns."""
 
 from __future__ import annotations
 
@@ -23,6 +23,13 @@ class FrameDedupReplayBuffer(ReplayBuffer):
     transition left when the ring overwrites its predecessor. Sampled batches are exactly those of
     SB3's ``ReplayBuffer`` (without ``optimize_memory_usage``) on the same data and random state.
 
+    With ``n_steps > 1`` it samples n-step returns exactly as SB3's ``NStepReplayBuffer`` does: the
+    discounted sum of up to ``n_steps`` rewards, stopping at the episode's end, the observation
+    after the last of them, and ``discounts = gamma ** k`` for the bootstrap (``DQN.train`` and
+    ``DoubleDQN.train`` use it). SB3 sets up n-step returns only for its own buffer, so give both
+    through ``replay_buffer_kwargs``, e.g. ``{"n_steps": 3, "gamma": 0.9}`` (``gamma`` must be the
+    algorithm's).
+
     For 84x84 frames that is 7,056 bytes per transition plus the episode starts, against 56,448
     (SB3 default) and 28,224 (``optimize_memory_usage``). See ``docs/benchmarks.md``.
 
@@ -33,6 +40,9 @@ class FrameDedupReplayBuffer(ReplayBuffer):
     :param n_envs: number of parallel envs
     :param optimize_memory_usage: must be False: frames are already deduplicated
     :param handle_timeout_termination: as SB3: truncated episodes bootstrap
+    :param n_steps: rewards summed per sampled transition; 1 (default) is one-step replay, as SB3's
+        ``ReplayBuffer``
+    :param gamma: discount of the n-step sums; 0.99 by default, as SB3's ``NStepReplayBuffer``
     """
 
     def __init__(
@@ -44,6 +54,8 @@ class FrameDedupReplayBuffer(ReplayBuffer):
         n_envs: int = 1,
         optimize_memory_usage: bool = False,
         handle_timeout_termination: bool = True,
+        n_steps: int = 1,
+        gamma: float = 0.99,
     ):
         if not isinstance(observation_space, spaces.Box) or len(observation_space.shape) != 3:
             raise ValueError(
@@ -51,11 +63,15 @@ class FrameDedupReplayBuffer(ReplayBuffer):
             )
         if optimize_memory_usage:
             raise ValueError("FrameDedupReplayBuffer already stores each frame once: use optimize_memory_usage=False")
+        if n_steps < 1:
+            raise ValueError(f"n_steps must be >= 1, actual value: {n_steps}")
         BaseBuffer.__init__(self, buffer_size, observation_space, action_space, device, n_envs=n_envs)
         self.buffer_size = max(buffer_size // n_envs, 1)
         self.optimize_memory_usage = False
         self.handle_timeout_termination = handle_timeout_termination
         self.stack = self.obs_shape[0]
+        self.n_steps = n_steps
+        self.gamma = gamma
         size = (self.buffer_size, self.n_envs)
         self.frames = np.zeros((*size, *self.obs_shape[1:]), dtype=observation_space.dtype)  # newest of next_obs
         self.is_start = np.zeros(size, dtype=bool)
@@ -123,25 +139,66 @@ class FrameDedupReplayBuffer(ReplayBuffer):
             self.full = True
             self.pos = 0
 
-    def _get_samples(self, batch_inds: np.ndarray, env: VecNormalize | None = None) -> ReplayBufferSamples:
-        env_indices = np.random.randint(0, high=self.n_envs, size=(len(batch_inds),))
+    def _stacks(self, inds: np.ndarray, env_indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``obs`` of transitions ``inds`` and ``next_obs`` of the same transitions, batched."""
         # windows of frame indices, oldest first: next_obs uses i-stack+1 .. i, obs one earlier
-        window = (batch_inds[:, None] - np.arange(self.stack, -1, -1)[None, :]) % self.buffer_size
+        window = (inds[:, None] - np.arange(self.stack, -1, -1)[None, :]) % self.buffer_size
         frames = self.frames[window, env_indices[:, None]]  # (batch, stack + 1, h, w)
         obs, next_obs = frames[:, :-1].copy(), frames[:, 1:].copy()
         # samples whose window reaches back past an episode start are rebuilt one by one
         starts = self.is_start[window[:, 1:], env_indices[:, None]]
         for k in np.flatnonzero(starts.any(axis=1)):
-            i, e = int(batch_inds[k]), int(env_indices[k])
+            i, e = int(inds[k]), int(env_indices[k])
             obs[k], next_obs[k] = self._obs(i, e), self._next_obs(i, e)
-        data = (
-            self._normalize_obs(obs, env),
-            self.actions[batch_inds, env_indices, :],
-            self._normalize_obs(next_obs, env),
-            (self.dones[batch_inds, env_indices] * (1 - self.timeouts[batch_inds, env_indices])).reshape(-1, 1),
-            self._normalize_reward(self.rewards[batch_inds, env_indices].reshape(-1, 1), env),
+        return obs, next_obs
+
+    def _n_step_returns(
+        self, batch_inds: np.ndarray, env_indices: np.ndarray, env: VecNormalize | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """SB3 2.9.2 ``NStepReplayBuffer._get_samples``' arithmetic: returns, dones, discounts and the
+        index of the transition whose ``next_obs`` is bootstrapped from."""
+        # the newest transition ends every window, as if truncated, so that none runs into the oldest
+        last_valid = self.pos - 1
+        saved = self.timeouts[last_valid].copy()
+        self.timeouts[last_valid] = np.logical_or(saved, np.logical_not(self.dones[last_valid]))
+        indices = (batch_inds[:, None] + np.arange(self.n_steps)[None, :]) % self.buffer_size
+        rewards = self._normalize_reward(self.rewards[indices, env_indices[:, None]], env)
+        ended = np.logical_or(self.dones[indices, env_indices[:, None]], self.timeouts[indices, env_indices[:, None]])
+        end = np.where(ended.any(axis=1), ended.argmax(axis=1), self.n_steps - 1)
+        mask = np.arange(self.n_steps)[None, :] <= end[:, None]
+        discounts = self.gamma ** mask.sum(axis=1, keepdims=True).astype(np.float32)
+        returns = (rewards * self.gamma ** np.arange(self.n_steps, dtype=np.float32)[None, :] * mask).sum(
+            axis=1, keepdims=True
         )
-        return ReplayBufferSamples(*tuple(map(self.to_torch, data)))
+        last = (batch_inds + end) % self.buffer_size
+        dones = self.dones[last, env_indices][:, None] * (1.0 - self.timeouts[last, env_indices][:, None])
+        self.timeouts[last_valid] = saved
+        return returns, dones.astype(np.float32), discounts, last
+
+    def _get_samples(self, batch_inds: np.ndarray, env: VecNormalize | None = None) -> ReplayBufferSamples:
+        env_indices = np.random.randint(0, high=self.n_envs, size=(len(batch_inds),))
+        obs, next_obs = self._stacks(batch_inds, env_indices)
+        if self.n_steps == 1:
+            data = (
+                self._normalize_obs(obs, env),
+                self.actions[batch_inds, env_indices, :],
+                self._normalize_obs(next_obs, env),
+                (self.dones[batch_inds, env_indices] * (1 - self.timeouts[batch_inds, env_indices])).reshape(-1, 1),
+                self._normalize_reward(self.rewards[batch_inds, env_indices].reshape(-1, 1), env),
+            )
+            return ReplayBufferSamples(*tuple(map(self.to_torch, data)))
+        returns, dones, discounts, last = self._n_step_returns(batch_inds, env_indices, env)
+        moved = last != batch_inds  # windows that did not end at their first transition
+        if moved.any():
+            next_obs[moved] = self._stacks(last[moved], env_indices[moved])[1]
+        return ReplayBufferSamples(
+            observations=self.to_torch(self._normalize_obs(obs, env)),
+            actions=self.to_torch(self.actions[batch_inds, env_indices, :]),
+            next_observations=self.to_torch(self._normalize_obs(next_obs, env)),
+            dones=self.to_torch(dones),
+            rewards=self.to_torch(returns),
+            discounts=self.to_torch(discounts),
+        )
 
     def nbytes(self) -> int:
         """Bytes held: frames, episode starts, actions, rewards, flags."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,7 +133,25 @@ def split_hyperparams(hyperparams: dict[str, Any], algo: type[BaseAlgorithm]) ->
         raise ConfigError(f"unknown hyperparameters for {algo.__name__}: {', '.join(unknown)}")
     if n_timesteps <= 0 or n_envs <= 0:
         raise ConfigError(f"n_timesteps and n_envs must be positive, actual values: {n_timesteps}, {n_envs}")
+    _check_n_steps(hp, algo)
     return Hyperparams(policy, n_timesteps, n_envs, hp, env_kwargs, callback)
+
+
+def _check_n_steps(hp: dict[str, Any], algo: type[BaseAlgorithm]) -> None:
+    """SB3 ignores ``n_steps`` (with a warning) when a ``replay_buffer_class`` is given, and an n-step
+    buffer discounts with its own ``gamma``: both mistakes would train something else than asked."""
+    buffer_kwargs = hp.get("replay_buffer_kwargs") or {}
+    if hp.get("n_steps", 1) > 1 and hp.get("replay_buffer_class") and "n_steps" not in buffer_kwargs:
+        raise ConfigError(
+            f"n_steps: {hp['n_steps']} is ignored with a replay_buffer_class: give "
+            f"replay_buffer_kwargs: {{n_steps: {hp['n_steps']}, gamma: GAMMA}} instead"
+        )
+    gamma = hp.get("gamma", inspect.signature(algo).parameters["gamma"].default)
+    if buffer_kwargs.get("n_steps", 1) > 1 and buffer_kwargs.get("gamma") != gamma:
+        raise ConfigError(
+            f"replay_buffer_kwargs gamma must equal the algorithm's gamma ({gamma}), "
+            f"actual value: {buffer_kwargs.get('gamma', 'missing')}"
+        )
 
 
 def build_callbacks(specs: list[Any]) -> list[BaseCallback]:

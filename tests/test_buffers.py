@@ -1,4 +1,5 @@
-"""FrameDedupReplayBuffer samples exactly what SB3's ReplayBuffer samples, in a fraction of the memory."""
+"""FrameDedupReplayBuffer samples exactly what SB3's ReplayBuffer (or, with n_steps, its
+NStepReplayBuffer) samples, in a fraction of the memory."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 pytestmark = pytest.mark.needs_torch
 th = pytest.importorskip("torch")
 from gymnasium import spaces  # noqa: E402
-from stable_baselines3.common.buffers import ReplayBuffer  # noqa: E402
+from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer  # noqa: E402
 
 from sb3_mario.buffers import FrameDedupReplayBuffer  # noqa: E402
 
@@ -42,9 +43,13 @@ def stream(n_envs: int, steps: int, seed: int, pad: str = "zero"):
             obs[e] = reset()
 
 
-def filled(n_envs: int, size: int, steps: int, seed: int, pad: str = "zero"):
-    ours = FrameDedupReplayBuffer(size, OBS, ACT, device="cpu", n_envs=n_envs)
-    sb3 = ReplayBuffer(size, OBS, ACT, device="cpu", n_envs=n_envs)
+def filled(n_envs: int, size: int, steps: int, seed: int, pad: str = "zero", n_steps: int = 1):
+    if n_steps == 1:
+        ours = FrameDedupReplayBuffer(size, OBS, ACT, device="cpu", n_envs=n_envs)
+        sb3 = ReplayBuffer(size, OBS, ACT, device="cpu", n_envs=n_envs)
+    else:
+        ours = FrameDedupReplayBuffer(size, OBS, ACT, device="cpu", n_envs=n_envs, n_steps=n_steps, gamma=0.9)
+        sb3 = NStepReplayBuffer(size, OBS, ACT, device="cpu", n_envs=n_envs, n_steps=n_steps, gamma=0.9)
     for transition in stream(n_envs, steps, seed, pad):
         ours.add(*transition)
         sb3.add(*transition)
@@ -54,6 +59,9 @@ def filled(n_envs: int, size: int, steps: int, seed: int, pad: str = "zero"):
 def assert_same(a, b) -> None:
     for field in ("observations", "actions", "next_observations", "dones", "rewards"):
         th.testing.assert_close(getattr(a, field), getattr(b, field), rtol=0, atol=0, msg=field)
+    assert (a.discounts is None) == (b.discounts is None)
+    if b.discounts is not None:
+        th.testing.assert_close(a.discounts, b.discounts, rtol=0, atol=0, msg="discounts")
 
 
 @pytest.mark.parametrize(
@@ -73,8 +81,9 @@ def test_every_transition_equals_sb3(n_envs: int, size: int, steps: int, pad: st
 
 
 @pytest.mark.parametrize(("n_envs", "size", "steps"), [(1, 50, 30), (2, 80, 500), (4, 64, 90)])
-def test_sampled_batches_equal_sb3_with_the_same_seed(n_envs: int, size: int, steps: int):
-    ours, sb3 = filled(n_envs, size, steps, seed=7)
+@pytest.mark.parametrize("n_steps", [1, 3, 5])
+def test_sampled_batches_equal_sb3_with_the_same_seed(n_envs: int, size: int, steps: int, n_steps: int):
+    ours, sb3 = filled(n_envs, size, steps, seed=7, n_steps=n_steps)
     for seed in range(20):
         np.random.seed(seed)
         a = ours.sample(32)
@@ -97,6 +106,8 @@ def test_bad_arguments():
         FrameDedupReplayBuffer(10, spaces.Box(0, 1, (4,)), ACT)
     with pytest.raises(ValueError, match="already stores each frame once"):
         FrameDedupReplayBuffer(10, OBS, ACT, optimize_memory_usage=True)
+    with pytest.raises(ValueError, match="n_steps must be >= 1, actual value: 0"):
+        FrameDedupReplayBuffer(10, OBS, ACT, n_steps=0)
 
 
 @pytest.mark.slow
@@ -112,8 +123,42 @@ def test_trains_from_a_preset_config(tmp_path):
         "learning_starts": 100,
         "n_envs": 2,
         "replay_buffer_class": "sb3_mario.buffers.FrameDedupReplayBuffer",
+        "replay_buffer_kwargs": {"n_steps": 3, "gamma": 0.9},
     }
     model = build_model(DoubleDQN, split_hyperparams(hp, DoubleDQN), "1-1", seed=0, device="cpu", vec_env="dummy")
     assert isinstance(model.replay_buffer, FrameDedupReplayBuffer)
+    assert (model.replay_buffer.n_steps, model.replay_buffer.gamma) == (3, 0.9)
     model.learn(300)
     assert model.replay_buffer.pos == model.num_timesteps // 2 and model.logger.name_to_value["train/loss"] > 0
+
+
+def test_n_step_returns_by_hand():
+    """One env, rewards 1, 2, 3, 4, 5; the episode terminates at the 4th transition."""
+    buffer = FrameDedupReplayBuffer(10, OBS, ACT, device="cpu", n_steps=3, gamma=0.5)
+    frame = [np.full(OBS.shape[1:], t, dtype=np.uint8) for t in range(6)]
+    stacks = [np.stack([frame[max(t + k, 0)] for k in range(-3, 1)]) for t in range(6)]
+    for t, done in enumerate([False, False, False, True, False]):
+        buffer.add(stacks[t][None], stacks[t + 1][None], np.array([[t]]), np.array([t + 1.0]), np.array([done]), [{}])
+    batch = buffer._get_samples(np.array([0, 1, 2, 3]))
+    # 0 sums 3 rewards and bootstraps; 1 reaches the terminal 4th transition in 3, 2 in 2; 3 is terminal
+    assert batch.rewards.flatten().tolist() == [1 + 0.5 * 2 + 0.25 * 3, 2 + 0.5 * 3 + 0.25 * 4, 3 + 0.5 * 4, 4]
+    assert batch.discounts.flatten().tolist() == [0.125, 0.125, 0.25, 0.5]
+    assert batch.dones.flatten().tolist() == [0, 1, 1, 1]
+    np.testing.assert_array_equal(batch.next_observations.numpy(), np.stack([stacks[i] for i in (3, 4, 4, 4)]))
+    np.testing.assert_array_equal(batch.observations.numpy(), np.stack(stacks[:4]))
+
+
+def test_n_step_configs_that_would_train_something_else_are_refused():
+    from sb3_mario.config import ConfigError, split_hyperparams
+    from sb3_mario.double_dqn import DoubleDQN
+    from sb3_mario.presets import get_preset
+
+    preset = get_preset("ddqn")  # gamma 0.9, FrameDedupReplayBuffer
+    with pytest.raises(ConfigError, match="n_steps: 3 is ignored with a replay_buffer_class: give replay_buffer_kwargs"):
+        split_hyperparams({**preset, "n_steps": 3}, DoubleDQN)
+    with pytest.raises(ConfigError, match=r"gamma must equal the algorithm's gamma \(0.9\), actual value: missing"):
+        split_hyperparams({**preset, "replay_buffer_kwargs": {"n_steps": 3}}, DoubleDQN)
+    with pytest.raises(ConfigError, match=r"gamma must equal the algorithm's gamma \(0.99\), actual value: 0.9"):
+        split_hyperparams({**preset, "gamma": 0.99, "replay_buffer_kwargs": {"n_steps": 3, "gamma": 0.9}}, DoubleDQN)
+    ok = split_hyperparams({**preset, "replay_buffer_kwargs": {"n_steps": 3, "gamma": 0.9}}, DoubleDQN)
+    assert ok.model_kwargs["replay_buffer_kwargs"] == {"n_steps": 3, "gamma": 0.9}
