@@ -230,7 +230,8 @@ def resume(run_dir: str | Path, total_timesteps: int | None = None, progress_bar
     Timesteps, exploration schedule, episode numbering and, when checkpoints hold it, the replay
     buffer continue where the checkpoint left them. Without a saved buffer, the new one is filled
     with ``learning_starts`` transitions before learning goes on (SB3's warm-up, random actions),
-    as in a new run. Episodes that ended after the checkpoint
+    as in a new run; so is a saved buffer whose file was deleted (to free its disk space, or to
+    sample it with new ``replay_buffer_kwargs``). Episodes that ended after the checkpoint
     (replayed now) are dropped from ``episodes.csv``. The other hyperparameters are the
     checkpoint's, except ``n_envs``, the replay buffer's (``REPLAY_BUFFER_KEYS``), ``train_freq`` and
     ``gradient_steps`` (``TRAIN_FREQ_KEYS``) and the settings, which are read from ``config.yaml``: a
@@ -260,9 +261,13 @@ def resume(run_dir: str | Path, total_timesteps: int | None = None, progress_bar
     # learning_starts is counted from the start of the run; a buffer that starts empty again is
     # warmed up as a new run's is, instead of being learnt from while it holds a few transitions
     warm_up = hp.model_kwargs.get("learning_starts", inspect.signature(algo).parameters["learning_starts"].default)
-    if meta.get("replay_buffer"):
-        model.load_replay_buffer(run_dir / "checkpoints" / "replay_buffer.pkl")
-    model.learning_starts = warm_up + (0 if meta.get("replay_buffer") else steps)
+    buffer_path = run_dir / "checkpoints" / "replay_buffer.pkl"
+    has_buffer = bool(meta.get("replay_buffer")) and buffer_path.is_file()
+    if has_buffer:
+        model.load_replay_buffer(buffer_path)
+    elif meta.get("replay_buffer"):
+        print(f"{buffer_path} is gone: a new replay buffer is filled with {warm_up} transitions first")
+    model.learning_starts = warm_up + (0 if has_buffer else steps)
     settings.extra.update(env_kwargs=hp.env_kwargs, n_envs=hp.n_envs, total_timesteps=total)
     _write_config(run_dir, settings, hyperparams)
     if model.num_timesteps >= total:
