@@ -26,9 +26,9 @@ class FrameDedupReplayBuffer(ReplayBuffer):
     With ``n_steps > 1`` it samples n-step returns exactly as SB3's ``NStepReplayBuffer`` does: the
     discounted sum of up to ``n_steps`` rewards, stopping at the episode's end, the observation
     after the last of them, and ``discounts = gamma ** k`` for the bootstrap (``DQN.train`` and
-    ``DoubleDQN.train`` use it). SB3 sets up n-step returns only for its own buffer, so give both
-    through ``replay_buffer_kwargs``, e.g. ``{"n_steps": 3, "gamma": 0.9}`` (``gamma`` must be the
-    algorithm's).
+    ``DoubleDQN.train`` use it). SB3 sets up n-step returns only for its own buffer, so give them
+    through ``replay_buffer_kwargs``: ``{"n_steps": 3}`` in sb3-mario's configs, which add the
+    algorithm's ``gamma`` (``{"n_steps": 3, "gamma": 0.9}`` with SB3 alone).
 
     For 84x84 frames that is 7,056 bytes per transition plus the episode starts, against 56,448
     (SB3 default) and 28,224 (``optimize_memory_usage``). See ``docs/benchmarks.md``.

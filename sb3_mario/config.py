@@ -133,25 +133,32 @@ def split_hyperparams(hyperparams: dict[str, Any], algo: type[BaseAlgorithm]) ->
         raise ConfigError(f"unknown hyperparameters for {algo.__name__}: {', '.join(unknown)}")
     if n_timesteps <= 0 or n_envs <= 0:
         raise ConfigError(f"n_timesteps and n_envs must be positive, actual values: {n_timesteps}, {n_envs}")
-    _check_n_steps(hp, algo)
+    _n_step_gamma(hp, algo)
     return Hyperparams(policy, n_timesteps, n_envs, hp, env_kwargs, callback)
 
 
-def _check_n_steps(hp: dict[str, Any], algo: type[BaseAlgorithm]) -> None:
-    """SB3 ignores ``n_steps`` (with a warning) when a ``replay_buffer_class`` is given, and an n-step
-    buffer discounts with its own ``gamma``: both mistakes would train something else than asked."""
-    buffer_kwargs = hp.get("replay_buffer_kwargs") or {}
+def _n_step_gamma(hp: dict[str, Any], algo: type[BaseAlgorithm]) -> None:
+    """Give an n-step ``replay_buffer_kwargs`` the algorithm's ``gamma``, in place.
+
+    An n-step buffer discounts its sums with its own ``gamma``: it is filled in from the
+    algorithm's (so a tuned or overridden ``gamma`` reaches it), and one that differs is refused. SB3
+    ignores ``n_steps`` (with a warning) when a ``replay_buffer_class`` is given: that is refused too.
+    """
+    buffer_kwargs = dict(hp.get("replay_buffer_kwargs") or {})
     if hp.get("n_steps", 1) > 1 and hp.get("replay_buffer_class") and "n_steps" not in buffer_kwargs:
         raise ConfigError(
-            f"n_steps: {hp['n_steps']} is ignored with a replay_buffer_class: give "
-            f"replay_buffer_kwargs: {{n_steps: {hp['n_steps']}, gamma: GAMMA}} instead"
+            f"n_steps: {hp['n_steps']} is ignored with a replay_buffer_class: "
+            f"give replay_buffer_kwargs: {{n_steps: {hp['n_steps']}}} instead"
         )
+    if buffer_kwargs.get("n_steps", 1) <= 1:
+        return
     gamma = hp.get("gamma", inspect.signature(algo).parameters["gamma"].default)
-    if buffer_kwargs.get("n_steps", 1) > 1 and buffer_kwargs.get("gamma") != gamma:
+    if buffer_kwargs.setdefault("gamma", gamma) != gamma:
         raise ConfigError(
             f"replay_buffer_kwargs gamma must equal the algorithm's gamma ({gamma}), "
-            f"actual value: {buffer_kwargs.get('gamma', 'missing')}"
+            f"actual value: {buffer_kwargs['gamma']} (leave it out: the algorithm's is used)"
         )
+    hp["replay_buffer_kwargs"] = buffer_kwargs
 
 
 def build_callbacks(specs: list[Any]) -> list[BaseCallback]:

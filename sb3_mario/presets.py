@@ -49,6 +49,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "buffer_size": 100_000,  # SB3 Atari (rl-zoo dqn.yml)
         # one stored frame per transition: 0.7 GB for 100k instead of SB3's 5.6 GB (docs/benchmarks.md)
         "replay_buffer_class": "sb3_mario.buffers.FrameDedupReplayBuffer",
+        # 3-step returns, as Rainbow (Hessel et al. 2018): SB3's `n_steps`, given to our buffer (whose gamma is
+        # the algorithm's). On 1-1 they took a run off its plateau: mean final x_pos 985 to 2,000 (docs/results.md)
+        "replay_buffer_kwargs": {"n_steps": 3},
         "batch_size": 32,  # SB3 Atari and the tutorial
         "gamma": 0.90,  # tutorial: the x-progress reward is dense, a short horizon learns faster
         "learning_rate": 0.00025,  # tutorial (and the DQN Nature paper)
@@ -83,11 +86,16 @@ def zoo_hyperparams(name: str) -> dict[str, dict[str, Any]]:
     Stock DQN does not know the policy name ``"MarioCnnPolicy"``; rl_zoo3 imports a dotted policy
     name, so the policy is given as ``"sb3_mario.policies.MarioCnnPolicy"``. rl_zoo3 2.9 evaluates a
     ``replay_buffer_class`` string in its own namespace (where our names do not exist) and its
-    ``enjoy`` expects a string there, so the zoo tables use SB3's default buffer.
+    ``enjoy`` expects a string there, so the zoo tables use SB3's default buffer; n-step returns
+    given to our buffer (``replay_buffer_kwargs``) become SB3's own ``n_steps``, which builds its
+    ``NStepReplayBuffer`` with the algorithm's ``gamma``.
     """
     from sb3_mario.levels import ALL_LEVELS
     from sb3_mario.registration import RANDOM_STAGES_ID, env_id
 
     preset = {**get_preset(name), "policy": "sb3_mario.policies.MarioCnnPolicy"}
     preset.pop("replay_buffer_class", None)
+    n_steps = preset.pop("replay_buffer_kwargs", {}).get("n_steps", 1)
+    if n_steps > 1:
+        preset["n_steps"] = n_steps
     return {id_: copy.deepcopy(preset) for id_ in [*(env_id(level) for level in ALL_LEVELS), RANDOM_STAGES_ID]}

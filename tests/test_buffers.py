@@ -122,8 +122,6 @@ def test_trains_from_a_preset_config(tmp_path):
         "buffer_size": 400,
         "learning_starts": 100,
         "n_envs": 2,
-        "replay_buffer_class": "sb3_mario.buffers.FrameDedupReplayBuffer",
-        "replay_buffer_kwargs": {"n_steps": 3, "gamma": 0.9},
     }
     model = build_model(DoubleDQN, split_hyperparams(hp, DoubleDQN), "1-1", seed=0, device="cpu", vec_env="dummy")
     assert isinstance(model.replay_buffer, FrameDedupReplayBuffer)
@@ -148,17 +146,20 @@ def test_n_step_returns_by_hand():
     np.testing.assert_array_equal(batch.observations.numpy(), np.stack(stacks[:4]))
 
 
-def test_n_step_configs_that_would_train_something_else_are_refused():
+def test_n_step_buffers_get_the_algorithms_gamma():
     from sb3_mario.config import ConfigError, split_hyperparams
     from sb3_mario.double_dqn import DoubleDQN
     from sb3_mario.presets import get_preset
 
-    preset = get_preset("ddqn")  # gamma 0.9, FrameDedupReplayBuffer
-    with pytest.raises(ConfigError, match="n_steps: 3 is ignored with a replay_buffer_class: give"):
-        split_hyperparams({**preset, "n_steps": 3}, DoubleDQN)
-    with pytest.raises(ConfigError, match=r"gamma must equal the algorithm's gamma \(0.9\), actual value: missing"):
-        split_hyperparams({**preset, "replay_buffer_kwargs": {"n_steps": 3}}, DoubleDQN)
-    with pytest.raises(ConfigError, match=r"gamma must equal the algorithm's gamma \(0.99\), actual value: 0.9"):
+    preset = get_preset("ddqn")  # gamma 0.9, FrameDedupReplayBuffer, replay_buffer_kwargs {n_steps: 3}
+    assert split_hyperparams(preset, DoubleDQN).model_kwargs["replay_buffer_kwargs"] == {"n_steps": 3, "gamma": 0.9}
+    tuned = split_hyperparams({**preset, "gamma": 0.99}, DoubleDQN)
+    assert tuned.model_kwargs["replay_buffer_kwargs"] == {"n_steps": 3, "gamma": 0.99}
+    assert preset["replay_buffer_kwargs"] == {"n_steps": 3}  # the entry itself is left as written
+    assert "gamma" not in split_hyperparams({**preset, "replay_buffer_kwargs": {}}, DoubleDQN).model_kwargs.get(
+        "replay_buffer_kwargs", {}
+    )
+    with pytest.raises(ConfigError, match="n_steps: 5 is ignored with a replay_buffer_class: give"):
+        split_hyperparams({**preset, "replay_buffer_kwargs": {}, "n_steps": 5}, DoubleDQN)
+    with pytest.raises(ConfigError, match=r"must equal the algorithm's gamma \(0.99\), actual value: 0.9 \(leave"):
         split_hyperparams({**preset, "gamma": 0.99, "replay_buffer_kwargs": {"n_steps": 3, "gamma": 0.9}}, DoubleDQN)
-    ok = split_hyperparams({**preset, "replay_buffer_kwargs": {"n_steps": 3, "gamma": 0.9}}, DoubleDQN)
-    assert ok.model_kwargs["replay_buffer_kwargs"] == {"n_steps": 3, "gamma": 0.9}

@@ -159,15 +159,16 @@ def test_resume_takes_the_replay_buffer_and_train_freq_settings_from_config_yaml
     assert after.learning_starts == 700
     assert after._n_updates - before._n_updates == 99 * 3
 
-    # a saved buffer whose file is gone is refilled the same way, here with n-step sampling
+    # a saved buffer whose file is gone is refilled the same way, here with 5-step returns
     (moved / "checkpoints" / "replay_buffer.pkl").unlink()
-    doc["hyperparams"]["replay_buffer_kwargs"] = {"n_steps": 3, "gamma": doc["hyperparams"]["gamma"]}
+    doc["hyperparams"]["replay_buffer_kwargs"] = {"n_steps": 5}
     (moved / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     result = cli("train", "--resume", str(moved), "--timesteps", "1100")
     assert "replay_buffer.pkl is gone: a new replay buffer is filled with 100 transitions first" in result.stdout
     again = DoubleDQN.load(moved / "checkpoints" / "model.zip")
     assert again.learning_starts == 1000 and again._n_updates - after._n_updates == 49 * 3
-    assert load_from_pkl(moved / "checkpoints" / "replay_buffer.pkl").n_steps == 3
+    buffer = load_from_pkl(moved / "checkpoints" / "replay_buffer.pkl")
+    assert (buffer.n_steps, buffer.gamma) == (5, doc["hyperparams"]["gamma"])
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

@@ -117,10 +117,12 @@ def test_our_train_reads_the_zoo_file(tmp_path: Path):
     from sb3_mario.training import resolve_hyperparams
 
     hp = resolve_hyperparams("ddqn", "1-1", config=str(CONFIGS / "double_dqn.py"))
-    # the zoo table names the policy by import path and leaves the replay buffer to SB3's default
-    differ = {"policy", "replay_buffer_class"}
+    # the zoo table names the policy by import path and leaves the replay buffer to SB3's default,
+    # whose own n_steps gives the preset's 3-step returns
+    differ = {"policy", "replay_buffer_class", "replay_buffer_kwargs", "n_steps"}
     assert {k: v for k, v in hp.items() if k not in differ} == {
         k: v for k, v in get_preset("ddqn").items() if k not in differ
     }
-    assert "replay_buffer_class" not in hp
+    assert "replay_buffer_class" not in hp and "replay_buffer_kwargs" not in hp
+    assert hp["n_steps"] == get_preset("ddqn")["replay_buffer_kwargs"]["n_steps"] == 3
     assert split_hyperparams(hp, DoubleDQN).policy is MarioCnnPolicy
