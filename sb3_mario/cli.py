@@ -117,14 +117,23 @@ def _model_path(args: argparse.Namespace) -> str:
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="play N episodes and report win rate, reward and progress")
     _add_play_options(p)
-    p.add_argument("-n", "--episodes", type=_positive_int, default=10)
+    p.add_argument("-n", "--episodes", type=_positive_int, help="default 10, or noop-max + 1 with --all-starts")
+    p.add_argument(
+        "--all-starts",
+        action="store_true",
+        help="start episode i with i %% (noop-max + 1) no-op frames: greedy play is deterministic, so "
+        "noop-max + 1 episodes give the exact win rate under random no-op starts",
+    )
     p.add_argument("-o", "--output", default="evaluation.json", help="JSON summary (default: evaluation.json)")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from sb3_mario.evaluation import evaluate, format_summary
 
-    summary = evaluate(_model_path(args), episodes=args.episodes, output=args.output, **_play_kwargs(args))
+    episodes = args.episodes or (args.noop_max + 1 if args.all_starts else 10)
+    summary = evaluate(
+        _model_path(args), episodes=episodes, all_starts=args.all_starts, output=args.output, **_play_kwargs(args)
+    )
     print(format_summary(summary))
     print(f"written to {args.output}")
     return 0

@@ -48,6 +48,7 @@ class Episode:
     length: int
     win: bool
     x_pos: int
+    noops: int = 0
 
 
 class Player:
@@ -72,9 +73,16 @@ class Player:
         return int(action)
 
 
-def play_episode(env: Any, player: Player, seed: int | None = None, on_frame: Any = None) -> Episode:
-    """Play one episode; ``on_frame(env)`` is called after the reset and after every step."""
-    obs, _ = env.reset(seed=seed)
+def play_episode(
+    env: Any, player: Player, seed: int | None = None, on_frame: Any = None, options: dict[str, Any] | None = None
+) -> Episode:
+    """Play one episode; ``on_frame(env)`` is called after the reset and after every step.
+
+    ``options`` go to ``env.reset``: ``{"noops": k}`` starts with exactly ``k`` no-op frames on an env
+    made with ``noop_max >= k`` (see :class:`~sb3_mario.wrappers.RandomNoopStart`).
+    """
+    obs, reset_info = env.reset(seed=seed, options=options)
+    noops = int(reset_info.get("noops", 0))
     if on_frame is not None:
         on_frame(env)
     total, length = 0.0, 0
@@ -85,7 +93,7 @@ def play_episode(env: Any, player: Player, seed: int | None = None, on_frame: An
         if on_frame is not None:
             on_frame(env)
         if terminated or truncated:
-            return Episode(total, length, bool(info["is_success"]), int(info["x_pos"]))
+            return Episode(total, length, bool(info["is_success"]), int(info["x_pos"]), noops)
 
 
 def play(
@@ -96,6 +104,7 @@ def play(
     action_set: str = "right_only",
     epsilon: float = 0.0,
     noop_max: int = 0,
+    all_starts: bool = False,
     seed: int = 0,
     device: str = "auto",
     render_mode: str | None = None,
@@ -103,16 +112,22 @@ def play(
 ) -> list[Episode]:
     """Load a model and play ``episodes`` episodes on a fresh env; episode ``i`` resets with ``seed + i``.
 
+    :param all_starts: start episode ``i`` with ``i % (noop_max + 1)`` no-op frames instead of a random
+        number. Greedy play is deterministic, so ``noop_max + 1`` episodes then give the exact win rate
+        that random no-op starts only estimate.
     :raises ConfigError: for a missing or broken model, or one that does not fit the env
     """
     if episodes <= 0:
         raise ConfigError(f"episodes must be positive, actual value: {episodes}")
+    if all_starts and noop_max <= 0:
+        raise ConfigError(f"all_starts needs noop_max > 0, actual value: {noop_max}")
     model = load_model(model_path, device)
     env = make_mario_env(level, action_set=action_set, noop_max=noop_max, render_mode=render_mode)
     try:
         check_compatible(model, env, f"level {level} with action set {action_set}")
         player = Player(model, epsilon, seed)
-        return [play_episode(env, player, seed + i, on_frame) for i in range(episodes)]
+        starts = [{"noops": i % (noop_max + 1)} if all_starts else None for i in range(episodes)]
+        return [play_episode(env, player, seed + i, on_frame, starts[i]) for i in range(episodes)]
     finally:
         env.close()
 
@@ -123,6 +138,7 @@ def evaluate(
     episodes: int = 10,
     epsilon: float = 0.0,
     noop_max: int = 0,
+    all_starts: bool = False,
     seed: int = 0,
     device: str = "auto",
     action_set: str = "right_only",
@@ -132,7 +148,8 @@ def evaluate(
 
     The emulator is deterministic: greedy episodes from the same start repeat exactly. Use
     ``epsilon`` (e.g. 0.02, the training floor) or ``noop_max`` (e.g. 30 random no-op frames at the
-    start) to measure how robust the agent is.
+    start) to measure how robust the agent is; with ``all_starts`` (see :func:`play`) each no-op
+    count is played in turn, and ``lost_starts`` lists the counts of the episodes lost.
     """
     results = play(
         model_path,
@@ -141,6 +158,7 @@ def evaluate(
         action_set=action_set,
         epsilon=epsilon,
         noop_max=noop_max,
+        all_starts=all_starts,
         seed=seed,
         device=device,
     )
@@ -151,6 +169,8 @@ def evaluate(
         "episodes": episodes,
         "epsilon": epsilon,
         "noop_max": noop_max,
+        "all_starts": all_starts,
+        "lost_starts": sorted({e.noops for e in results if not e.win}) if all_starts else None,
         "win_rate": float(np.mean([e.win for e in results])),
         "mean_reward": float(rewards.mean()),
         "std_reward": float(rewards.std()),
@@ -173,4 +193,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         ("length", f"{summary['mean_length']:.0f} steps"),
         ("start", f"epsilon {summary['epsilon']}, up to {summary['noop_max']} no-op frames"),
     ]
+    if summary["all_starts"]:
+        lost = ", ".join(map(str, summary["lost_starts"])) or "none"
+        rows[-1] = ("start", f"epsilon {summary['epsilon']}, each of 0..{summary['noop_max']} no-op frames in turn")
+        rows.append(("lost starts", f"{lost} (no-op frames)"))
     return "\n".join(f"{name:<12} {value}" for name, value in rows)

@@ -233,7 +233,7 @@ def resume(run_dir: str | Path, total_timesteps: int | None = None, progress_bar
     as in a new run; so is a saved buffer whose file was deleted (to free its disk space, or to
     sample it with new ``replay_buffer_kwargs``). Episodes that ended after the checkpoint
     (replayed now) are dropped from ``episodes.csv``. The other hyperparameters are the
-    checkpoint's, except ``n_envs``, the replay buffer's (``REPLAY_BUFFER_KEYS``), ``train_freq`` and
+    checkpoint's, except ``n_envs`` and ``env_kwargs``, the replay buffer's (``REPLAY_BUFFER_KEYS``), ``train_freq`` and
     ``gradient_steps`` (``TRAIN_FREQ_KEYS``) and the settings, which are read from ``config.yaml``: a
     run whose checkpoints hold no buffer can move to another buffer class or size, or start saving it,
     and a run can move to a machine with another number of cores, by editing that file. The run

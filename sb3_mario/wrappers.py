@@ -118,6 +118,9 @@ class RandomNoopStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
     evaluation measures robustness rather than one memorised run. Action 0 must be the no-op,
     as in every action set of gym-super-mario-bros.
 
+    ``reset(options={"noops": k})`` plays exactly ``k`` no-ops instead (0 <= k <= ``noop_max``), so that
+    an evaluation can try every start once. The count played is in the reset's ``info["noops"]``.
+
     :param env: env whose action 0 is the no-op
     :param noop_max: largest number of no-op steps at the start of an episode
     """
@@ -130,9 +133,15 @@ class RandomNoopStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self._noop_max = noop_max
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        obs, info = self.env.reset(seed=seed, options=options)
-        for _ in range(int(self.np_random.integers(0, self._noop_max + 1))):
+        options = dict(options or {})
+        noops = options.pop("noops", None)
+        if noops is not None and not 0 <= noops <= self._noop_max:
+            raise ValueError(f"noops must be in 0..{self._noop_max} (noop_max), actual value: {noops}")
+        obs, info = self.env.reset(seed=seed, options=options or None)
+        if noops is None:
+            noops = int(self.np_random.integers(0, self._noop_max + 1))
+        for _ in range(noops):
             obs, _, terminated, truncated, info = self.env.step(0)
             if terminated or truncated:
                 obs, info = self.env.reset()
-        return obs, info
+        return obs, {**info, "noops": noops}

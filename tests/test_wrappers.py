@@ -132,6 +132,20 @@ def test_random_noop_start_plays_noops_drawn_from_seed():
     assert len(game.actions) == counts[0]
 
 
+def test_random_noop_start_plays_the_requested_noops_and_reports_the_count():
+    game = ScriptedGame([0.0] * 100)
+    env = RandomNoopStart(game, noop_max=30)
+    for noops in (0, 7, 30):
+        game.actions.clear()
+        _, info = env.reset(seed=1, options={"noops": noops})
+        assert game.actions == [0] * noops and info["noops"] == noops
+    game.actions.clear()
+    _, info = env.reset(seed=2)
+    assert info["noops"] == len(game.actions)
+    with pytest.raises(ValueError, match=r"noops must be in 0..30 \(noop_max\), actual value: 31"):
+        env.reset(options={"noops": 31})
+
+
 def test_bad_arguments_say_what_is_valid():
     with pytest.raises(ValueError, match=r"unknown level '1-5': valid levels are '1-1' .. '8-4'"):
         make_mario_env("1-5")
