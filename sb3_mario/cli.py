@@ -49,7 +49,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--run-dir", help="run folder (default: runs/<algo>-<level>)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue RUN_DIR from its last checkpoint")
     p.add_argument("--eval-freq", type=int, default=50_000, help="env steps between evaluations, 0: none")
-    p.add_argument("--eval-episodes", type=_positive_int, default=10)
+    p.add_argument(
+        "--eval-episodes", type=_positive_int, default=31, help="31 (default): each of 0..30 no-op starts once"
+    )
     p.add_argument("--checkpoint-freq", type=_positive_int, default=50_000, help="env steps between checkpoints")
     p.add_argument("--save-replay-buffer", action="store_true", help="checkpoints include the replay buffer")
     p.add_argument("--no-progress-bar", dest="progress_bar", action="store_false")

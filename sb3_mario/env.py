@@ -4,7 +4,7 @@
 (see ``docs/environment.md``)::
 
     game (240x256x3 RGB, Discrete(n_actions))
-    [-> RandomNoopStart(n)]              optional, off by default (evaluation)
+    [-> RandomNoopStart(n)]              optional, off by default (evaluation; random or in turn)
     -> MaxAndSkipObservation(skip=4)      repeat the action 4 frames, sum rewards, max of last 2
     -> MarioFrameObservation(84)          crop the HUD, grayscale, 84x84 uint8
     -> FrameStackObservation(4, zeros)    (4, 84, 84) uint8, oldest frame first
@@ -53,6 +53,7 @@ def make_mario_env(
     frame_stack: int = 4,
     no_progress_steps: int | None = None,
     noop_max: int = 0,
+    noop_in_turn: bool = False,
     render_mode: str | None = None,
 ) -> gym.Env:
     """Build one preprocessed Super Mario Bros env.
@@ -67,6 +68,8 @@ def make_mario_env(
         ``x_pos``; ``None`` (default) never truncates, as in the tutorial
     :param noop_max: start episodes with 0..``noop_max`` random no-op frames (0, the default, never
         does; 30 in Mnih et al. 2015), to evaluate a deterministic agent on varied starts
+    :param noop_in_turn: play 0, 1, ..., ``noop_max`` no-op frames on successive resets instead of
+        random counts (see :class:`~sb3_mario.wrappers.RandomNoopStart`)
     :param render_mode: ``"rgb_array"`` makes ``render()`` return the full-colour 240x256 frame
     """
     if frame_skip < 1:
@@ -80,7 +83,7 @@ def make_mario_env(
         levels = ALL_LEVELS if level == "random" else tuple(level)
         env = RandomStageGame(levels, buttons, render_mode)
     if noop_max > 0:
-        env = RandomNoopStart(env, noop_max)
+        env = RandomNoopStart(env, noop_max, in_turn=noop_in_turn)
     if frame_skip > 1:
         env = MaxAndSkipObservation(env, skip=frame_skip)
     env = MarioFrameObservation(env, size=frame_size)

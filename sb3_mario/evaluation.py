@@ -73,15 +73,9 @@ class Player:
         return int(action)
 
 
-def play_episode(
-    env: Any, player: Player, seed: int | None = None, on_frame: Any = None, options: dict[str, Any] | None = None
-) -> Episode:
-    """Play one episode; ``on_frame(env)`` is called after the reset and after every step.
-
-    ``options`` go to ``env.reset``: ``{"noops": k}`` starts with exactly ``k`` no-op frames on an env
-    made with ``noop_max >= k`` (see :class:`~sb3_mario.wrappers.RandomNoopStart`).
-    """
-    obs, reset_info = env.reset(seed=seed, options=options)
+def play_episode(env: Any, player: Player, seed: int | None = None, on_frame: Any = None) -> Episode:
+    """Play one episode; ``on_frame(env)`` is called after the reset and after every step."""
+    obs, reset_info = env.reset(seed=seed)
     noops = int(reset_info.get("noops", 0))
     if on_frame is not None:
         on_frame(env)
@@ -122,12 +116,13 @@ def play(
     if all_starts and noop_max <= 0:
         raise ConfigError(f"all_starts needs noop_max > 0, actual value: {noop_max}")
     model = load_model(model_path, device)
-    env = make_mario_env(level, action_set=action_set, noop_max=noop_max, render_mode=render_mode)
+    env = make_mario_env(
+        level, action_set=action_set, noop_max=noop_max, noop_in_turn=all_starts, render_mode=render_mode
+    )
     try:
         check_compatible(model, env, f"level {level} with action set {action_set}")
         player = Player(model, epsilon, seed)
-        starts = [{"noops": i % (noop_max + 1)} if all_starts else None for i in range(episodes)]
-        return [play_episode(env, player, seed + i, on_frame, starts[i]) for i in range(episodes)]
+        return [play_episode(env, player, seed + i, on_frame) for i in range(episodes)]
     finally:
         env.close()
 

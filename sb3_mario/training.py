@@ -28,6 +28,7 @@ import yaml
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import CallbackList
 from stable_baselines3.common.logger import Logger, make_output_format
+from stable_baselines3.common.vec_env import VecEnv
 
 from sb3_mario.callbacks import (
     CheckpointCallback,
@@ -69,9 +70,10 @@ class TrainSettings:
     :param device: torch device, ``"auto"`` picks CUDA when there is one
     :param vec_env: ``"subproc"`` (one process per env) or ``"dummy"``
     :param eval_freq: env steps between evaluations (0: none)
-    :param eval_episodes: episodes per evaluation
-    :param eval_noop_max: random no-op frames at the start of evaluation episodes (the emulator is
-        deterministic; 30 as in Mnih et al., 2015)
+    :param eval_episodes: episodes per evaluation; 31, with ``eval_noop_max`` 30, plays each start once
+    :param eval_noop_max: evaluation episodes start with 0, 1, ..., ``eval_noop_max`` no-op frames in
+        turn (30 as in Mnih et al., 2015). Greedy play is deterministic, as the emulator is, so
+        ``eval_noop_max + 1`` episodes give the exact win rate under random no-op starts.
     :param checkpoint_freq: env steps between checkpoints
     :param save_replay_buffer: checkpoints include the replay buffer
     :param progress_bar: show SB3's progress bar
@@ -86,7 +88,7 @@ class TrainSettings:
     device: str = "auto"
     vec_env: str = "subproc"
     eval_freq: int = 50_000
-    eval_episodes: int = 10
+    eval_episodes: int = 31
     eval_noop_max: int = 30
     checkpoint_freq: int = 50_000
     save_replay_buffer: bool = False
@@ -115,6 +117,18 @@ def _write_config(run_dir: Path, settings: TrainSettings, hyperparams: dict[str,
         f.write(shlex.join(sys.argv) + "\n")
 
 
+def make_eval_env(settings: TrainSettings) -> VecEnv:
+    """The env of a run's evaluations: the training env's kwargs, with ``eval_noop_max`` no-op
+    frames at the start, 0, 1, ... in turn (so ``eval_noop_max + 1`` episodes try every start)."""
+    return make_mario_vec_env(
+        1,
+        settings.level,
+        seed=None if settings.seed is None else settings.seed + 10_000,
+        vec_env="dummy",
+        env_kwargs={**settings.extra.get("env_kwargs", {}), "noop_max": settings.eval_noop_max, "noop_in_turn": True},
+    )
+
+
 def _learn(model: BaseAlgorithm, settings: TrainSettings, hp_callbacks: list[Any], total: int) -> BaseAlgorithm:
     """Run ``learn()`` up to ``total`` env steps with the run's callbacks; always checkpoint at the end."""
     run_dir = Path(settings.run_dir)
@@ -134,13 +148,7 @@ def _learn(model: BaseAlgorithm, settings: TrainSettings, hp_callbacks: list[Any
     callbacks += build_callbacks(hp_callbacks)
     eval_env = None
     if settings.eval_freq > 0:
-        eval_env = make_mario_vec_env(
-            1,
-            settings.level,
-            seed=None if settings.seed is None else settings.seed + 10_000,
-            vec_env="dummy",
-            env_kwargs={**settings.extra.get("env_kwargs", {}), "noop_max": settings.eval_noop_max},
-        )
+        eval_env = make_eval_env(settings)
         callbacks.append(
             ResumableEvalCallback(
                 eval_env,

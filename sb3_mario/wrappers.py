@@ -118,28 +118,31 @@ class RandomNoopStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
     evaluation measures robustness rather than one memorised run. Action 0 must be the no-op,
     as in every action set of gym-super-mario-bros.
 
-    ``reset(options={"noops": k})`` plays exactly ``k`` no-ops instead (0 <= k <= ``noop_max``), so that
-    an evaluation can try every start once. The count played is in the reset's ``info["noops"]``.
+    With ``in_turn``, resets play 0, 1, ..., ``noop_max``, 0, ... no-ops instead: ``noop_max + 1``
+    greedy episodes then try every start once, which gives the exact win rate that random starts
+    estimate. The count played is in the reset's ``info["noops"]``.
 
     :param env: env whose action 0 is the no-op
     :param noop_max: largest number of no-op steps at the start of an episode
+    :param in_turn: cycle through the counts instead of drawing them
     """
 
-    def __init__(self, env: gym.Env, noop_max: int = 30):
-        gym.utils.RecordConstructorArgs.__init__(self, noop_max=noop_max)
+    def __init__(self, env: gym.Env, noop_max: int = 30, in_turn: bool = False):
+        gym.utils.RecordConstructorArgs.__init__(self, noop_max=noop_max, in_turn=in_turn)
         gym.Wrapper.__init__(self, env)
         if noop_max < 0:
             raise ValueError(f"noop_max must be >= 0, actual value: {noop_max}")
         self._noop_max = noop_max
+        self._in_turn = in_turn
+        self._resets = 0
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        options = dict(options or {})
-        noops = options.pop("noops", None)
-        if noops is not None and not 0 <= noops <= self._noop_max:
-            raise ValueError(f"noops must be in 0..{self._noop_max} (noop_max), actual value: {noops}")
-        obs, info = self.env.reset(seed=seed, options=options or None)
-        if noops is None:
+        obs, info = self.env.reset(seed=seed, options=options)
+        if self._in_turn:
+            noops = self._resets % (self._noop_max + 1)
+        else:
             noops = int(self.np_random.integers(0, self._noop_max + 1))
+        self._resets += 1
         for _ in range(noops):
             obs, _, terminated, truncated, info = self.env.step(0)
             if terminated or truncated:

@@ -1,4 +1,4 @@
-"""Evaluation with every no-op start played in turn, on a scripted game."""
+"""Evaluation with every no-op start played in turn."""
 
 from __future__ import annotations
 
@@ -50,3 +50,19 @@ def test_all_starts_needs_noops(model_zip: Path):
 
     with pytest.raises(ConfigError, match="all_starts needs noop_max > 0, actual value: 0"):
         evaluate(model_zip, all_starts=True, device="cpu")
+
+
+@pytest.mark.slow
+def test_training_evaluations_try_the_starts_in_turn():
+    from sb3_mario.training import TrainSettings, make_eval_env
+
+    settings = TrainSettings(eval_noop_max=2, extra={"env_kwargs": {"no_progress_steps": 300}})
+    env = make_eval_env(settings)
+    try:
+        noops = []
+        for _ in range(4):
+            env.reset()
+            noops.append(env.reset_infos[0]["noops"])
+        assert noops == [0, 1, 2, 0]
+    finally:
+        env.close()

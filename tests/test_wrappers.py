@@ -132,18 +132,20 @@ def test_random_noop_start_plays_noops_drawn_from_seed():
     assert len(game.actions) == counts[0]
 
 
-def test_random_noop_start_plays_the_requested_noops_and_reports_the_count():
+def test_random_noop_start_in_turn_cycles_through_the_counts_and_reports_them():
     game = ScriptedGame([0.0] * 100)
-    env = RandomNoopStart(game, noop_max=30)
-    for noops in (0, 7, 30):
+    env = RandomNoopStart(game, noop_max=3, in_turn=True)
+    played, reported = [], []
+    for seed in range(9):
         game.actions.clear()
-        _, info = env.reset(seed=1, options={"noops": noops})
-        assert game.actions == [0] * noops and info["noops"] == noops
+        _, info = env.reset(seed=seed)
+        assert set(game.actions) <= {0}
+        played.append(len(game.actions))
+        reported.append(info["noops"])
+    assert played == reported == [0, 1, 2, 3, 0, 1, 2, 3, 0]
     game.actions.clear()
-    _, info = env.reset(seed=2)
+    _, info = RandomNoopStart(game, noop_max=30).reset(seed=2)
     assert info["noops"] == len(game.actions)
-    with pytest.raises(ValueError, match=r"noops must be in 0..30 \(noop_max\), actual value: 31"):
-        env.reset(options={"noops": 31})
 
 
 def test_bad_arguments_say_what_is_valid():
