@@ -62,7 +62,12 @@ PRESETS: dict[str, dict[str, Any]] = {
         "exploration_fraction": 0.05,  # 100k steps: SB3 Atari's 0.1 of 1M; the tutorial decays in 400
         "exploration_initial_eps": 1.0,  # SB3 default
         "exploration_final_eps": 0.02,  # tutorial's floor
-        "env_kwargs": {"no_progress_steps": 300},  # end episodes stuck at a pipe after ~20 s of play
+        "env_kwargs": {
+            "no_progress_steps": 300,  # end episodes stuck at a pipe after ~20 s of play
+            # start with 0..30 random no-op frames, as SB3's AtariWrapper trains: the emulator is deterministic,
+            # and greedy play is evaluated from these 31 starts (docs/results.md)
+            "noop_max": 30,
+        },
     },
 }
 
