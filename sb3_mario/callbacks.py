@@ -184,7 +184,25 @@ class ResumableEvalCallback(EvalCallback):
     the evaluations up to the model's current step, as :func:`truncate_episodes` does for episodes)
     and takes its best mean reward. A history with another number of episodes per evaluation cannot
     share the file: it is kept as ``evaluations-until-<step>.npz`` and a new one starts.
+
+    Beside SB3's ``best_model.zip`` (the highest mean reward), ``best_win_rate_model.zip`` keeps the
+    model with the highest win rate (``info["is_success"]``), ties broken by mean reward: on Mario a
+    model that runs far and then stalls can out-score one that wins more often. Its best so far is
+    also taken from the history.
     """
+
+    best_win_score: tuple[float, float] = (-np.inf, -np.inf)
+
+    def _on_step(self) -> bool:
+        evaluated = self.eval_freq > 0 and self.n_calls % self.eval_freq == 0
+        continue_training = super()._on_step()
+        if evaluated and self._is_success_buffer:
+            score = (float(np.mean(self._is_success_buffer)), self.last_mean_reward)
+            if score > self.best_win_score:
+                self.best_win_score = score
+                if self.best_model_save_path is not None:
+                    self.model.save(os.path.join(self.best_model_save_path, "best_win_rate_model"))
+        return continue_training
 
     def _init_callback(self) -> None:
         super()._init_callback()
@@ -204,6 +222,9 @@ class ResumableEvalCallback(EvalCallback):
             self.evaluations_successes = history["successes"][keep].tolist()
         if self.evaluations_results:
             self.best_mean_reward = max(float(np.mean(r)) for r in self.evaluations_results)
+        if self.evaluations_successes and len(self.evaluations_successes) == len(self.evaluations_results):
+            scored = zip(self.evaluations_successes, self.evaluations_results, strict=True)
+            self.best_win_score = max((float(np.mean(w)), float(np.mean(r))) for w, r in scored)
 
 
 class StopTraining(BaseCallback):

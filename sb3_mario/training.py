@@ -9,7 +9,7 @@ Run folder layout::
       episodes.csv         one row per episode (WinRateCallback)
       logs/<start_step>/   progress.csv of each training segment
       tb/                  TensorBoard event files
-      eval/                best_model.zip and evaluations.npz (ResumableEvalCallback)
+      eval/                best_model.zip, best_win_rate_model.zip, evaluations.npz (ResumableEvalCallback)
       final_model.zip      the model at the end of the last segment
 """
 

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
 pytestmark = pytest.mark.needs_torch
 
 
-def resume_at_250(tmp_path: Path, n_eval_episodes: int) -> object:
-    """Learn 5 steps from step 250 with an evaluation at the 5th: a run resumed from a checkpoint."""
-    import gymnasium as gym
+class ReportsSuccess(gym.Wrapper):
+    """CartPole whose episodes end with ``info["is_success"] = success``."""
+
+    def __init__(self, env: gym.Env, success: bool):
+        super().__init__(env)
+        self.success = success
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if terminated or truncated:
+            info["is_success"] = self.success
+        return obs, reward, terminated, truncated, info
+
+
+def resume_at_250(tmp_path: Path, n_eval_episodes: int, success: bool | None = None) -> object:
+    """Learn 5 steps from step 250 with an evaluation at the 5th: a run resumed from a checkpoint.
+    The evaluation episodes report ``is_success = success`` (``None``: nothing, as CartPole)."""
     from stable_baselines3 import DQN
     from stable_baselines3.common.monitor import Monitor
     from stable_baselines3.common.vec_env import DummyVecEnv
@@ -22,7 +37,13 @@ def resume_at_250(tmp_path: Path, n_eval_episodes: int) -> object:
     model = DQN("MlpPolicy", DummyVecEnv([lambda: gym.make("CartPole-v1")]), learning_starts=10_000, seed=0)
     model.num_timesteps = 250
     callback = ResumableEvalCallback(
-        DummyVecEnv([lambda: Monitor(gym.make("CartPole-v1"))]),
+        DummyVecEnv(
+            [
+                lambda: Monitor(
+                    gym.make("CartPole-v1") if success is None else ReportsSuccess(gym.make("CartPole-v1"), success)
+                )
+            ]
+        ),
         n_eval_episodes=n_eval_episodes,
         eval_freq=5,
         log_path=str(tmp_path),
@@ -71,3 +92,21 @@ def test_a_new_run_starts_an_empty_history(tmp_path: Path):
     callback = resume_at_250(tmp_path, n_eval_episodes=2)
     assert np.load(tmp_path / "evaluations.npz")["timesteps"].tolist() == [255]
     assert callback.best_mean_reward == callback.last_mean_reward
+
+
+@pytest.mark.parametrize("success", [False, True])
+def test_the_best_win_rate_model_is_kept_by_win_rate_before_mean_reward(tmp_path: Path, success: bool):
+    write_history(tmp_path)  # kept up to 250: win rates 0.5 (mean reward 450) and 0.5 (301)
+    callback = resume_at_250(tmp_path, n_eval_episodes=2, success=success)
+    last = np.load(tmp_path / "evaluations.npz")["results"][2].mean()
+    assert last < 450.0 and not (tmp_path / "best_model.zip").exists()
+    if success:  # 2 wins of 2 beat 1 of 2, however far below the mean reward
+        assert callback.best_win_score == (1.0, last) and (tmp_path / "best_win_rate_model.zip").exists()
+    else:
+        assert callback.best_win_score == (0.5, 450.0) and not (tmp_path / "best_win_rate_model.zip").exists()
+
+
+def test_a_new_run_keeps_its_first_win_rate_model(tmp_path: Path):
+    callback = resume_at_250(tmp_path, n_eval_episodes=2, success=False)
+    assert callback.best_win_score == (0.0, callback.last_mean_reward)
+    assert (tmp_path / "best_win_rate_model.zip").exists()
