@@ -110,7 +110,7 @@ def objective(trial: optuna.Trial, settings: TuneSettings) -> float:
     hp = split_hyperparams(hyperparams, algo)
     model = build_model(algo, hp, settings.level, settings.seed, settings.device, vec_env="dummy")
     model.verbose = 0
-    eval_env = make_mario_env(settings.level, noop_max=settings.eval_noop_max, **hp.env_kwargs)
+    eval_env = make_mario_env(settings.level, **{**hp.env_kwargs, "noop_max": settings.eval_noop_max})
     eval_cb = TrialEvalCallback(
         trial, eval_env, max(settings.trial_timesteps // settings.n_evaluations, 1), settings.eval_episodes
     )
