@@ -186,10 +186,10 @@ def format_summary(summary: dict[str, Any]) -> str:
         ("reward", f"{summary['mean_reward']:.1f} +/- {summary['std_reward']:.1f}"),
         ("final x_pos", f"{summary['mean_x_pos']:.0f}"),
         ("length", f"{summary['mean_length']:.0f} steps"),
-        ("start", f"epsilon {summary['epsilon']}, up to {summary['noop_max']} no-op frames"),
     ]
+    n = summary["noop_max"]
+    noops = f"each of 0..{n} no-op frames in turn" if summary["all_starts"] else f"up to {n} no-op frames"
+    rows.append(("start", f"epsilon {summary['epsilon']}, {noops}"))
     if summary["all_starts"]:
-        lost = ", ".join(map(str, summary["lost_starts"])) or "none"
-        rows[-1] = ("start", f"epsilon {summary['epsilon']}, each of 0..{summary['noop_max']} no-op frames in turn")
-        rows.append(("lost starts", f"{lost} (no-op frames)"))
+        rows.append(("lost starts", f"{', '.join(map(str, summary['lost_starts'])) or 'none'} (no-op frames)"))
     return "\n".join(f"{name:<12} {value}" for name, value in rows)
