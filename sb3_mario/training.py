@@ -58,6 +58,10 @@ TRAIN_FREQ_KEYS = ("train_freq", "gradient_steps")
 with ``n_envs`` (read from there too) they set the updates per transition, so a run moved to a machine
 with fewer cores keeps its ratio when the three are edited together."""
 
+LEARNING_RATE_KEYS = ("learning_rate",)
+"""The step size, which ``resume`` also takes from ``config.yaml``: a run whose greedy policy swings
+from one evaluation to the next can go on with smaller steps."""
+
 
 @dataclass
 class TrainSettings:
@@ -242,9 +246,10 @@ def resume(run_dir: str | Path, total_timesteps: int | None = None, progress_bar
     sample it with new ``replay_buffer_kwargs``). Episodes that ended after the checkpoint
     (replayed now) are dropped from ``episodes.csv``. The other hyperparameters are the
     checkpoint's, except ``n_envs`` and ``env_kwargs``, the replay buffer's (``REPLAY_BUFFER_KEYS``), ``train_freq`` and
-    ``gradient_steps`` (``TRAIN_FREQ_KEYS``) and the settings, which are read from ``config.yaml``: a
-    run whose checkpoints hold no buffer can move to another buffer class or size, or start saving it,
-    and a run can move to a machine with another number of cores, by editing that file. The run
+    ``gradient_steps`` (``TRAIN_FREQ_KEYS``), ``learning_rate`` and the settings, which are read from
+    ``config.yaml``: a run whose checkpoints hold no buffer can move to another buffer class or size, or
+    start saving it, a run can move to a machine with another number of cores, and a run can go on
+    with a smaller learning rate, by editing that file. The run
     continues in ``run_dir``, wherever the folder was when it was made.
     """
     run_dir = Path(run_dir)
@@ -264,7 +269,8 @@ def resume(run_dir: str | Path, total_timesteps: int | None = None, progress_bar
     steps = int(meta["num_timesteps"])
     truncate_episodes(run_dir / "episodes.csv", steps)
     env = _train_env(hp, settings.level, None if settings.seed is None else settings.seed + steps, settings.vec_env)
-    from_config = {k: v for k, v in hp.model_kwargs.items() if k in REPLAY_BUFFER_KEYS + TRAIN_FREQ_KEYS}
+    from_config_keys = REPLAY_BUFFER_KEYS + TRAIN_FREQ_KEYS + LEARNING_RATE_KEYS
+    from_config = {k: v for k, v in hp.model_kwargs.items() if k in from_config_keys}
     model = algo.load(run_dir / "checkpoints" / "model.zip", env=env, device=settings.device, **from_config)
     # learning_starts is counted from the start of the run; a buffer that starts empty again is
     # warmed up as a new run's is, instead of being learnt from while it holds a few transitions

@@ -121,7 +121,7 @@ def test_resume_after_sigkill_continues_without_gaps(tmp_path: Path):
     assert len(list((run / "logs").iterdir())) == 2  # one progress.csv per segment
 
 
-def test_resume_takes_the_replay_buffer_and_train_freq_settings_from_config_yaml(run: Path, tmp_path: Path):
+def test_resume_takes_the_replay_buffer_train_freq_and_learning_rate_from_config_yaml(run: Path, tmp_path: Path):
     import shutil
 
     import yaml
@@ -134,11 +134,16 @@ def test_resume_takes_the_replay_buffer_and_train_freq_settings_from_config_yaml
     shutil.copytree(run, moved)
     before = DoubleDQN.load(moved / "checkpoints" / "model.zip")
     assert (before.train_freq.frequency, before.gradient_steps) == (4, 2)  # the ddqn preset's
+    assert before.learning_rate == 2.5e-4
     doc = yaml.safe_load((moved / "config.yaml").read_text())
     assert doc["settings"]["run_dir"] == str(run)  # the folder it was made in: the copy must not write there
     doc["settings"].update(eval_freq=0, checkpoint_freq=100_000, save_replay_buffer=True)
     doc["hyperparams"].update(
-        replay_buffer_class="sb3_mario.buffers.FrameDedupReplayBuffer", buffer_size=300, train_freq=1, gradient_steps=3
+        replay_buffer_class="sb3_mario.buffers.FrameDedupReplayBuffer",
+        buffer_size=300,
+        train_freq=1,
+        gradient_steps=3,
+        learning_rate=4e-5,
     )
     (moved / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
 
@@ -154,6 +159,9 @@ def test_resume_takes_the_replay_buffer_and_train_freq_settings_from_config_yaml
     assert (buffer.buffer_size, buffer.n_envs, buffer.pos, buffer.full) == (150, 2, 149, False)
     after = DoubleDQN.load(moved / "checkpoints" / "model.zip")
     assert (after.train_freq.frequency, after.gradient_steps) == (1, 3)
+    assert after.learning_rate == 4e-5 and after.lr_schedule(0.5) == 4e-5
+    # the updates used it: SB3 sets the optimizer's step size from the schedule before each train()
+    assert [group["lr"] for group in after.policy.optimizer.param_groups] == [4e-5]
     # the checkpoint held no buffer: the new one is warmed up with learning_starts (100) transitions,
     # then 3 updates follow each stored step past step 700: 702, 704, ..., 898
     assert after.learning_starts == 700
