@@ -250,6 +250,9 @@ def test_export_drops_the_optimizer_state_and_keeps_the_policy(run: Path, tmp_pa
     original, exported = DoubleDQN.load(run / "final_model.zip"), DoubleDQN.load(out)
     assert exported.policy.optimizer.state_dict()["state"] == {}
     assert exported.num_timesteps == original.num_timesteps == 600
+    assert original._last_obs.shape == (2, 4, 84, 84) and exported._last_obs is None  # the rollout state is left out
+    data = json.loads(zipfile.ZipFile(out).read("data"))
+    assert not {"_last_obs", "_last_original_obs", "ep_info_buffer"} & data.keys()
     obs = np.random.default_rng(0).integers(0, 256, size=(16, 4, 84, 84), dtype=np.uint8)
     with th.no_grad():
         for net in ("q_net", "q_net_target"):
