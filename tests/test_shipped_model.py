@@ -1,0 +1,62 @@
+"""The model shipped in the package: its architecture, its config and one greedy episode to the flag."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.needs_torch
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from sb3_mario.evaluation import load_model
+    from sb3_mario.models import SHIPPED_MODEL
+
+    assert SHIPPED_MODEL.is_file(), f"{SHIPPED_MODEL} is missing from the package"
+    return load_model(SHIPPED_MODEL, device="cpu")
+
+
+def test_shipped_model_is_the_tutorials_network_in_a_double_dqn(shipped):
+    from torch import nn
+
+    from sb3_mario import DoubleDQN
+    from sb3_mario.policies import MarioCNN
+
+    assert type(shipped) is DoubleDQN
+    assert shipped.observation_space.shape == (4, 84, 84) and shipped.action_space.n == 5  # RIGHT_ONLY
+    q_net = shipped.policy.q_net
+    assert isinstance(q_net.features_extractor, MarioCNN)
+    convs = [m for m in q_net.features_extractor.cnn if isinstance(m, nn.Conv2d)]
+    assert [(c.out_channels, c.kernel_size, c.stride) for c in convs] == [
+        (32, (8, 8), (4, 4)),
+        (64, (4, 4), (2, 2)),
+        (64, (3, 3), (1, 1)),
+    ]
+    head = list(q_net.q_net)
+    assert len(head) == 1 and (head[0].in_features, head[0].out_features) == (512, 5)  # net_arch=[]
+    # 4*32*64+32 + 32*64*16+64 + 64*64*9+64 + 3136*512+512 + 512*5+5
+    assert sum(p.numel() for p in q_net.parameters()) == 1_686_693
+    assert shipped.policy.optimizer.state_dict()["state"] == {}  # exported: Adam's moments dropped
+
+
+def test_shipped_config_names_the_algorithm_and_level():
+    from sb3_mario.models import SHIPPED_MODEL
+
+    doc = yaml.safe_load(SHIPPED_MODEL.with_suffix(".yaml").read_text())
+    assert (doc["settings"]["algo"], doc["settings"]["level"]) == ("ddqn", "1-1")
+    assert doc["hyperparams"]["policy"] == "MarioCnnPolicy"
+
+
+def test_shipped_model_plays_greedily_to_the_flag(shipped):
+    from sb3_mario import make_mario_env
+    from sb3_mario.evaluation import Player, play_episode
+
+    # the first in-turn start has no no-op frame; the emulator is deterministic, so this is
+    # exactly the episode docs/results.md reports for it
+    env = make_mario_env("1-1", noop_max=30, noop_in_turn=True)
+    episode = play_episode(env, Player(shipped), seed=0)
+    env.close()
+    assert episode.noops == 0
+    assert episode.win and episode.x_pos >= 3161
+    assert (episode.length, episode.reward) == (276, 3066.0)
