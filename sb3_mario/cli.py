@@ -172,6 +172,26 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_branch(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "branch", help="a new run that goes on from one model of a run (edit its config.yaml, then train --resume it)"
+    )
+    p.add_argument("source", help="the run folder the model comes from")
+    p.add_argument("model", help="the model zip to go on from: a checkpoint, a best model or an export")
+    p.add_argument("--run-dir", required=True, help="the new run folder")
+
+
+def _branch(args: argparse.Namespace) -> int:
+    from sb3_mario.training import branch
+
+    steps = branch(args.source, args.model, args.run_dir)
+    print(
+        f"{args.run_dir}: a branch of {args.source} at step {steps}; edit {args.run_dir}/config.yaml if you like, "
+        f"then: sb3-mario train --resume {args.run_dir}"
+    )
+    return 0
+
+
 def _add_plot(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("plot", help="average reward and win %% per block of episodes, for one or more runs")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
@@ -282,7 +302,7 @@ def _zoo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sb3-mario", description="Super Mario Bros with Stable-Baselines3.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_add_train, _add_evaluate, _add_record, _add_export, _add_plot, _add_tune, _add_zoo):
+    for add in (_add_train, _add_evaluate, _add_record, _add_export, _add_branch, _add_plot, _add_tune, _add_zoo):
         add(sub)
     return parser
 
@@ -292,6 +312,7 @@ COMMANDS = {
     "evaluate": _evaluate,
     "record": _record,
     "export": _export,
+    "branch": _branch,
     "plot": _plot,
     "tune": _tune,
     "zoo": _zoo,

@@ -1,4 +1,4 @@
-"""Training and resuming: SB3's ``learn()`` plus callbacks, in a run folder.
+"""Training, resuming and branching: SB3's ``learn()`` plus callbacks, in a run folder.
 
 Run folder layout::
 
@@ -19,6 +19,7 @@ import contextlib
 import inspect
 import json
 import shlex
+import shutil
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ from sb3_mario.config import (
     to_yaml_value,
 )
 from sb3_mario.env import make_mario_vec_env
+from sb3_mario.evaluation import load_model
 from sb3_mario.presets import DEFAULT_PRESET, get_preset
 from sb3_mario.registration import env_id
 
@@ -288,3 +290,35 @@ def resume(run_dir: str | Path, total_timesteps: int | None = None, progress_bar
         print(f"{run_dir} is already at {model.num_timesteps} >= {total} steps")
         return model
     return _learn(model, settings, hp.callback, total)
+
+
+def branch(source: str | Path, model_path: str | Path, run_dir: str | Path) -> int:
+    """Make ``run_dir`` a new run that goes on from ``model_path``, one of the models of run ``source``.
+
+    The branch gets the source's ``config.yaml`` (with its own ``run_dir``), the rows of its
+    ``episodes.csv`` up to the model's step, and the model as its checkpoint, with no replay buffer:
+    :func:`resume` then fills a new buffer with ``learning_starts`` transitions and continues from
+    the model's step (timesteps, exploration schedule and episode numbering carry on). Edit the
+    branch's ``config.yaml`` before resuming it to try, from the same point, what :func:`resume`
+    reads there: a smaller learning rate, another buffer, more envs on another machine.
+
+    :param source: the run folder the model comes from
+    :param model_path: a checkpoint, an evaluation's best model, a copy of either or an export
+    :param run_dir: the new run folder
+    :return: the model's step, where the branch starts
+    """
+    source, run_dir = Path(source), Path(run_dir)
+    settings, hyperparams = read_run(source)
+    if (run_dir / "checkpoints" / "checkpoint.json").exists():
+        raise ConfigError(f"{run_dir} already holds a run: give the branch a new --run-dir")
+    steps = int(load_model(model_path, device="cpu").num_timesteps)
+    checkpoints = run_dir / "checkpoints"
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(model_path, checkpoints / "model.zip")
+    if (source / "episodes.csv").is_file():
+        shutil.copyfile(source / "episodes.csv", run_dir / "episodes.csv")
+        truncate_episodes(run_dir / "episodes.csv", steps)
+    settings.run_dir = str(run_dir)
+    _write_config(run_dir, settings, hyperparams)
+    (checkpoints / "checkpoint.json").write_text(json.dumps({"num_timesteps": steps, "replay_buffer": False}))
+    return steps

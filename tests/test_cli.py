@@ -261,6 +261,43 @@ def test_export_drops_the_optimizer_state_and_keeps_the_policy(run: Path, tmp_pa
             assert th.equal(q_original, q_exported)
 
 
+def test_branch_goes_on_from_a_chosen_model_with_its_own_config(run: Path, tmp_path: Path):
+    import yaml
+
+    from sb3_mario import DoubleDQN
+
+    snapshot = DoubleDQN.load(run / "final_model.zip")
+    snapshot.num_timesteps = 300  # stands for a copy of the checkpoint taken at step 300
+    snapshot.save(tmp_path / "model-300.zip")
+    branch = tmp_path / "branch"
+    result = cli("branch", str(run), str(tmp_path / "model-300.zip"), "--run-dir", str(branch))
+    assert f"a branch of {run} at step 300" in result.stdout
+
+    assert json.loads((branch / "checkpoints" / "checkpoint.json").read_text()) == {
+        "num_timesteps": 300,
+        "replay_buffer": False,
+    }
+    assert episodes(branch) == [row for row in episodes(run) if int(row["timestep"]) <= 300]
+    doc = yaml.safe_load((branch / "config.yaml").read_text())
+    source_doc = yaml.safe_load((run / "config.yaml").read_text())
+    assert doc["settings"]["run_dir"] == str(branch)
+    assert doc["hyperparams"] == source_doc["hyperparams"]
+    doc["hyperparams"]["learning_rate"] = 1e-5
+    doc["settings"].update(eval_freq=0)
+    (branch / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+
+    cli("train", "--resume", str(branch), "--timesteps", "500")
+
+    after = DoubleDQN.load(branch / "checkpoints" / "model.zip")
+    assert after.num_timesteps == 500 and after.learning_rate == 1e-5
+    assert after.learning_starts == 300 + 100  # a new buffer, warmed up with learning_starts transitions
+    rows = episodes(branch)
+    assert [int(r["episode"]) for r in rows] == list(range(1, len(rows) + 1))
+    assert all(int(r["timestep"]) <= 500 for r in rows)
+    assert [d.name for d in (branch / "logs").iterdir()] == ["000000300"]  # one segment, from the model's step
+    assert json.loads((run / "checkpoints" / "checkpoint.json").read_text())["num_timesteps"] == 600  # untouched
+
+
 def test_plot_draws_both_panels(run: Path, tmp_path: Path):
     from sb3_mario.plotting import plot_runs
 
@@ -305,6 +342,9 @@ def test_bad_input_gives_one_line_and_exit_2(run: Path, tmp_path: Path):
         (["train", "--resume", str(no_checkpoint)], "has no checkpoint to resume from"),
         (["train", "--resume", str(tmp_path)], "is not a run folder"),
         (["train", "--env", "9-1"], "unknown level '9-1'"),
+        (["branch", str(run), str(run / "final_model.zip"), "--run-dir", str(run)], "already holds a run"),
+        (["branch", str(tmp_path), str(run / "final_model.zip"), "--run-dir", str(tmp_path / "b")], "not a run folder"),
+        (["branch", str(run), str(tmp_path / "missing.zip"), "--run-dir", str(tmp_path / "b")], "model file not found"),
     ]
     for args, text in cases:
         _one_line_error(cli(*args, check=False), text)
