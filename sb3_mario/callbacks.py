@@ -168,11 +168,12 @@ class CheckpointCallback(BaseCallback):
         os.replace(tmp, self.save_path / "model.zip")
         if self.save_replay_buffer:
             _atomic(self.model.save_replay_buffer, self.save_path / "replay_buffer.pkl")
-        meta = {"num_timesteps": self.num_timesteps, "replay_buffer": self.save_replay_buffer}
+        steps = self.model.num_timesteps  # the model's own count: also right outside learn()
+        meta = {"num_timesteps": steps, "replay_buffer": self.save_replay_buffer}
         _atomic(lambda p: p.write_text(json.dumps(meta)), self.save_path / "checkpoint.json")
-        self._last = self.num_timesteps
+        self._last = steps
         if self.verbose:
-            print(f"Checkpoint at {self.num_timesteps} steps in {self.save_path}")
+            print(f"Checkpoint at {steps} steps in {self.save_path}")
 
 
 class ResumableEvalCallback(EvalCallback):

@@ -311,14 +311,15 @@ def branch(source: str | Path, model_path: str | Path, run_dir: str | Path) -> i
     settings, hyperparams = read_run(source)
     if (run_dir / "checkpoints" / "checkpoint.json").exists():
         raise ConfigError(f"{run_dir} already holds a run: give the branch a new --run-dir")
-    steps = int(load_model(model_path, device="cpu").num_timesteps)
-    checkpoints = run_dir / "checkpoints"
-    checkpoints.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(model_path, checkpoints / "model.zip")
+    model = load_model(model_path, device="cpu")
+    steps = int(model.num_timesteps)
+    run_dir.mkdir(parents=True, exist_ok=True)
     if (source / "episodes.csv").is_file():
         shutil.copyfile(source / "episodes.csv", run_dir / "episodes.csv")
         truncate_episodes(run_dir / "episodes.csv", steps)
     settings.run_dir = str(run_dir)
     _write_config(run_dir, settings, hyperparams)
-    (checkpoints / "checkpoint.json").write_text(json.dumps({"num_timesteps": steps, "replay_buffer": False}))
+    checkpoint = CheckpointCallback(run_dir / "checkpoints", settings.checkpoint_freq)  # no buffer to save
+    checkpoint.init_callback(model)
+    checkpoint.save()  # its checkpoint.json, written last, marks the branch complete
     return steps
