@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from sb3_mario import make_mario_env, make_mario_vec_env
-from sb3_mario.backend import action_sets, backend_name, make_game
+from sb3_mario.env.backend import action_sets, backend_name, make_game
 
 
 def _rate(step, reset, n_steps: int, frames_per_step: int) -> float:

@@ -32,7 +32,7 @@ def _fill(variant: str, size: int) -> dict:
     from gymnasium import spaces
     from stable_baselines3.common.buffers import ReplayBuffer
 
-    from sb3_mario.buffers import FrameDedupReplayBuffer
+    from sb3_mario.agent.buffers import FrameDedupReplayBuffer
 
     obs_space, act_space = spaces.Box(0, 255, SHAPE, np.uint8), spaces.Discrete(5)
     frames = np.random.default_rng(0).integers(0, 256, (257, *SHAPE[1:]), dtype=np.uint8)

@@ -41,7 +41,7 @@ def main() -> None:
     from gymnasium import spaces
     from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer
 
-    from sb3_mario.buffers import FrameDedupReplayBuffer
+    from sb3_mario.agent.buffers import FrameDedupReplayBuffer
 
     torch.set_num_threads(1)
     spaces_ = (spaces.Box(0, 255, SHAPE, np.uint8), spaces.Discrete(5))

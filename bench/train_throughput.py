@@ -14,14 +14,12 @@ import time
 
 import torch
 
-from sb3_mario import DoubleDQN, make_mario_env  # first: it imports the legacy gym quietly
+from sb3_mario import make_mario_env  # first: it imports the legacy gym quietly
 
-from stable_baselines3 import DQN  # isort: skip
 from stable_baselines3.common.callbacks import BaseCallback  # isort: skip
 import tutorial_agent  # noqa: E402  (bench/ is on sys.path when run as a script)
 
-from sb3_mario.config import build_callbacks, split_hyperparams
-from sb3_mario.presets import get_preset
+from sb3_mario.run.config import build_callbacks, resolve
 
 WARMUP = 100
 
@@ -37,9 +35,9 @@ class _Clock(BaseCallback):
         return True
 
 
-def sb3_rate(algo, steps: int, device: str) -> float:
-    hp = split_hyperparams(get_preset("article"), algo)
-    model = algo(hp.policy, make_mario_env("1-1"), seed=0, device=device, **hp.model_kwargs)
+def sb3_rate(algo: str, steps: int, device: str) -> float:
+    hp = resolve("article", settings={"algo": algo}).split()
+    model = hp.algo(hp.policy, make_mario_env("1-1"), seed=0, device=device, **hp.model_kwargs)
     clock = _Clock()
     model.learn(steps, callback=[clock, *build_callbacks(hp.callback)])
     return (steps - WARMUP) / (time.perf_counter() - clock.start)
@@ -66,8 +64,8 @@ def main() -> None:
     print(f"{'threads':>7}  {'DoubleDQN':>10}  {'SB3 DQN':>9}  {'tutorial':>9}  {'DDQN/DQN':>9}  {'DDQN/tutorial':>13}")
     for threads in (int(t) for t in args.threads.split(",")):
         torch.set_num_threads(threads)
-        ddqn = sb3_rate(DoubleDQN, args.steps, args.device)
-        dqn = sb3_rate(DQN, args.steps, args.device)
+        ddqn = sb3_rate("ddqn", args.steps, args.device)
+        dqn = sb3_rate("dqn", args.steps, args.device)
         tut = tutorial_rate(args.steps, args.device)
         print(f"{threads:>7}  {ddqn:>10.1f}  {dqn:>9.1f}  {tut:>9.1f}  {ddqn / dqn:>9.2f}  {ddqn / tut:>13.2f}")
 

@@ -1,13 +1,26 @@
-"""The ``sb3-mario`` command line: thin over :mod:`sb3_mario.training` and friends."""
+"""The ``sb3-mario`` command line: thin over :mod:`sb3_mario.run` and :mod:`sb3_mario.tuning`.
+
+Options named after a settings field (:class:`~sb3_mario.run.config.RunSettings`,
+:class:`~sb3_mario.run.evaluation.PlaySettings`, :class:`~sb3_mario.tuning.settings.TuneSettings`)
+are made from it: the field's type, help text and default are written once, there.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import typing
 from collections.abc import Sequence
-from typing import NoReturn
+from dataclasses import MISSING, fields
+from typing import Any, NoReturn
 
-from sb3_mario.levels import ALL_LEVELS
+import yaml
+
+from sb3_mario.env.levels import ALL_LEVELS
+from sb3_mario.errors import ConfigError
+
+#: Extra spellings of generated options.
+ALIASES = {"level": ["--env"], "episodes": ["-n"], "output_dir": ["-o"]}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,80 +46,148 @@ def _level(text: str) -> str:
     return text
 
 
-def _add_train(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train a DoubleDQN/DQN agent (or --resume a run)")
-    p.add_argument("--algo", default="ddqn", help="ddqn (Double DQN, default) or dqn (SB3's DQN)")
-    p.add_argument("--env", "--level", dest="level", type=_level, default="1-1", help="level, 1-1 .. 8-4 or random")
+def _key_value(text: str) -> tuple[str, Any]:
+    """``KEY:VALUE`` with a YAML value (rl_zoo3's ``--hyperparams``, never evaluated)."""
+    key, sep, raw = text.partition(":")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY:VALUE, got {text!r}")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        raise argparse.ArgumentTypeError(f"the value of {key} is not YAML: {raw!r}") from None
+    if isinstance(value, str):  # YAML 1.1 reads 1e-4 as a string
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    return key, value
+
+
+def add_fields(parser: argparse.ArgumentParser, cls: type, only: Sequence[str] | None = None) -> None:
+    """Add ``--<field>`` options for the fields of a settings dataclass, defaulting to ``None`` (unset),
+    with the field's help and default in the help text."""
+    hints = typing.get_type_hints(cls)
+    for f in fields(cls):
+        if only is not None and f.name not in only:
+            continue
+        kind = next((t for t in typing.get_args(hints[f.name]) or (hints[f.name],) if t is not type(None)), str)
+        default = None if f.default is MISSING else f.default
+        help_text = f"{f.metadata.get('help', '')} (default: {default})".strip()
+        flags = [f"--{f.name.replace('_', '-')}", *ALIASES.get(f.name, [])]
+        if kind is bool:
+            parser.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, help=help_text)
+        else:
+            kind = _level if f.name == "level" else kind
+            parser.add_argument(*flags, dest=f.name, type=kind, choices=f.metadata.get("choices"), help=help_text)
+
+
+def given(args: argparse.Namespace, cls: type) -> dict[str, Any]:
+    """The fields of ``cls`` given on the command line."""
+    return {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name, None) is not None}
+
+
+def _add_config_options(p: argparse.ArgumentParser) -> None:
+    """Where a run's hyperparams come from, and overrides of them."""
     p.add_argument("--preset", help="article, article_no_target or ddqn (default)")
     p.add_argument("--config", help="a hyperparams file (YAML or Python), as in zoo_configs/")
-    p.add_argument("--timesteps", type=_positive_int, help="total env steps (default: the preset's n_timesteps)")
     p.add_argument("--n-envs", type=_positive_int, help="parallel envs (default: the preset's)")
     p.add_argument("--buffer-size", type=_positive_int, help="replay buffer size (default: the preset's)")
     p.add_argument("--learning-starts", type=int, help="env steps before learning (default: the preset's)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--vec-env", choices=("subproc", "dummy"), default="subproc")
-    p.add_argument("--run-dir", help="run folder (default: runs/<algo>-<level>)")
-    p.add_argument("--resume", metavar="RUN_DIR", help="continue RUN_DIR from its last checkpoint")
-    p.add_argument("--eval-freq", type=int, default=50_000, help="env steps between evaluations, 0: none")
     p.add_argument(
-        "--eval-episodes", type=_positive_int, default=31, help="31 (default): each of 0..30 no-op starts once"
+        "--hyperparams",
+        "-params",
+        nargs="+",
+        type=_key_value,
+        default=[],
+        metavar="KEY:VALUE",
+        help="override hyperparameters, e.g. learning_rate:1e-4 'env_kwargs:{noop_max: 30}' (YAML values)",
     )
-    p.add_argument("--checkpoint-freq", type=_positive_int, default=50_000, help="env steps between checkpoints")
-    p.add_argument("--save-replay-buffer", action="store_true", help="checkpoints include the replay buffer")
+
+
+def _hyperparam_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides = {"n_envs": args.n_envs, "buffer_size": args.buffer_size, "learning_starts": args.learning_starts}
+    overrides.update(dict(args.hyperparams))
+    if getattr(args, "timesteps", None) is not None:
+        overrides["n_timesteps"] = args.timesteps
+    return overrides
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    from sb3_mario.run.config import RunSettings
+
+    p = sub.add_parser("train", help="train a DoubleDQN/DQN agent (or --resume a run)")
+    _add_config_options(p)
+    p.add_argument("--timesteps", type=_positive_int, help="total env steps (default: the preset's n_timesteps)")
+    add_fields(p, RunSettings)
+    p.add_argument("--run-dir", help="run folder (default: runs/<algo>-<level>)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue RUN_DIR from its last checkpoint with its config.yaml")
     p.add_argument("--no-progress-bar", dest="progress_bar", action="store_false")
 
 
 def _train(args: argparse.Namespace) -> int:
-    from sb3_mario import training
+    from sb3_mario.run import training
+    from sb3_mario.run.config import RunConfig, RunSettings, resolve, with_overrides
+    from sb3_mario.run.progress import set_torch_threads
 
+    settings = given(args, RunSettings)
     if args.resume:
-        training.resume(args.resume, args.timesteps, progress_bar=args.progress_bar)
+        config = with_overrides(RunConfig.load(args.resume), _hyperparam_overrides(args), settings)
+    else:
+        config = resolve(args.preset, args.config, _hyperparam_overrides(args), settings)
+    n_envs = int(config.hyperparams.get("n_envs", 1))
+    set_torch_threads("learn", n_envs if config.settings.vec_env == "subproc" and n_envs > 1 else 0)
+    if args.resume:
+        if args.preset or args.config or args.run_dir:
+            raise ConfigError("--resume continues a run with its config.yaml: edit that instead of --preset/--config")
+        training.resume(args.resume, _hyperparam_overrides(args), settings, progress_bar=args.progress_bar)
         return 0
-    hyperparams = training.resolve_hyperparams(
-        args.algo,
-        args.level,
-        preset=args.preset,
-        config=args.config,
-        n_envs=args.n_envs,
-        buffer_size=args.buffer_size,
-        learning_starts=args.learning_starts,
-    )
-    settings = training.TrainSettings(
-        algo=args.algo,
-        level=args.level,
-        run_dir=args.run_dir or f"runs/{args.algo}-{args.level}",
-        seed=args.seed,
-        device=args.device,
-        vec_env=args.vec_env,
-        eval_freq=args.eval_freq,
-        eval_episodes=args.eval_episodes,
-        checkpoint_freq=args.checkpoint_freq,
-        save_replay_buffer=args.save_replay_buffer,
-        progress_bar=args.progress_bar,
-    )
-    training.train(settings, hyperparams, args.timesteps)
+    run_dir = args.run_dir or f"runs/{config.settings.algo}-{config.settings.level}"
+    training.train(config, run_dir, progress_bar=args.progress_bar)
     return 0
 
 
 def _add_play_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", nargs="?", help="a model zip (default: the model shipped with sb3-mario)")
-    p.add_argument("--env", "--level", dest="level", type=_level, default="1-1", help="level, 1-1 .. 8-4")
-    p.add_argument("--action-set", default="right_only", help="right_only (default), simple or complex")
-    p.add_argument("--epsilon", type=float, default=0.0, help="probability of a random action (default 0: greedy)")
-    p.add_argument("--noop-max", type=int, default=0, help="start episodes with 0..N random no-op frames")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
+    from sb3_mario.run.evaluation import PlaySettings
+
+    p.add_argument("model", nargs="?", help="a model zip or run folder (default: the model shipped with sb3-mario)")
+    add_fields(p, PlaySettings)
+    _add_progress_option(p)
 
 
-def _play_kwargs(args: argparse.Namespace) -> dict[str, object]:
-    """The options that evaluate and record share, as keyword arguments."""
-    keys = ("level", "action_set", "epsilon", "noop_max", "seed", "device")
-    return {key: getattr(args, key) for key in keys}
+def _add_progress_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-progress-bar",
+        dest="progress_bar",
+        action="store_false",
+        help="no progress: neither the bar shown on a terminal nor the line per step shown elsewhere",
+    )
+
+
+def _episode_progress(args: argparse.Namespace, total: int) -> tuple[Any, Any]:
+    """A progress display of played episodes with the running win rate, and its ``on_episode`` hook."""
+    from sb3_mario.run.progress import Progress
+
+    progress = Progress(total, "episode", enabled=args.progress_bar)
+    wins = []
+
+    def on_episode(episode: Any) -> None:
+        wins.append(episode.win)
+        outcome = "won" if episode.win else f"lost at x_pos {episode.x_pos}"
+        progress.update(f"{outcome}; {sum(wins)}/{len(wins)} won ({100 * sum(wins) / len(wins):.0f} %)")
+
+    return progress, on_episode
+
+
+def _play_settings(args: argparse.Namespace, episodes: int | None = None) -> Any:
+    from sb3_mario.run.evaluation import PlaySettings
+
+    values = given(args, PlaySettings)
+    if episodes is not None:
+        values.setdefault("episodes", episodes)
+    return PlaySettings(**values)
 
 
 def _model_path(args: argparse.Namespace) -> str:
-    from sb3_mario.config import ConfigError
     from sb3_mario.models import SHIPPED_MODEL
 
     if args.model:
@@ -119,23 +200,21 @@ def _model_path(args: argparse.Namespace) -> str:
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="play N episodes and report win rate, reward and progress")
     _add_play_options(p)
-    p.add_argument("-n", "--episodes", type=_positive_int, help="default 10, or noop-max + 1 with --all-starts")
-    p.add_argument(
-        "--all-starts",
-        action="store_true",
-        help="start episode i with i %% (noop-max + 1) no-op frames: greedy play is deterministic, so "
-        "noop-max + 1 episodes give the exact win rate under random no-op starts",
-    )
     p.add_argument("-o", "--output", default="evaluation.json", help="JSON summary (default: evaluation.json)")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from sb3_mario.evaluation import evaluate, format_summary
+    from sb3_mario.run.evaluation import evaluate, format_summary
+    from sb3_mario.run.progress import set_torch_threads
 
-    episodes = args.episodes or (args.noop_max + 1 if args.all_starts else 10)
-    summary = evaluate(
-        _model_path(args), episodes=episodes, all_starts=args.all_starts, output=args.output, **_play_kwargs(args)
-    )
+    set_torch_threads("act")
+    all_starts_episodes = args.noop_max + 1 if args.all_starts and args.noop_max else None
+    play = _play_settings(args, all_starts_episodes)
+    progress, on_episode = _episode_progress(args, play.episodes)
+    try:
+        summary = evaluate(_model_path(args), play, output=args.output, on_episode=on_episode)
+    finally:
+        progress.close()
     print(format_summary(summary))
     print(f"written to {args.output}")
     return 0
@@ -145,13 +224,19 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("record", help="record play as .mp4 or .gif (full-colour 256x240 frames)")
     _add_play_options(p)
     p.add_argument("-o", "--output", required=True, help="out.mp4 or out.gif")
-    p.add_argument("-n", "--episodes", type=_positive_int, default=1)
 
 
 def _record(args: argparse.Namespace) -> int:
-    from sb3_mario.recording import record
+    from sb3_mario.run.progress import set_torch_threads
+    from sb3_mario.run.recording import EPISODES, record
 
-    result = record(_model_path(args), args.output, episodes=args.episodes, **_play_kwargs(args))
+    set_torch_threads("act")
+    play = _play_settings(args, EPISODES)
+    progress, on_episode = _episode_progress(args, play.episodes)
+    try:
+        result = record(_model_path(args), args.output, play, on_episode=on_episode)
+    finally:
+        progress.close()
     wins = sum(e.win for e in result["episodes"])
     print(f"{args.output}: {result['frames']} frames, {wins}/{len(result['episodes'])} episodes won")
     return 0
@@ -164,7 +249,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from sb3_mario.export import export_model
+    from sb3_mario.run.export import export_model
 
     for path in export_model(args.source, args.output):
         if path is not None:
@@ -182,7 +267,7 @@ def _add_branch(sub: argparse._SubParsersAction) -> None:
 
 
 def _branch(args: argparse.Namespace) -> int:
-    from sb3_mario.training import branch
+    from sb3_mario.run.training import branch
 
     steps = branch(args.source, args.model, args.run_dir)
     print(
@@ -201,7 +286,7 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from sb3_mario.plotting import plot_runs, summary_markdown
+    from sb3_mario.run.plotting import plot_runs, summary_markdown
 
     plot_runs(args.run_dirs, args.output, args.block)
     print(summary_markdown(args.run_dirs, args.last))
@@ -210,75 +295,30 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 def _add_tune(sub: argparse._SubParsersAction) -> None:
+    from sb3_mario.run.config import RunSettings
+    from sb3_mario.tuning.settings import TuneSettings
+
     p = sub.add_parser("tune", help="Optuna study over gamma, learning rate and exploration")
-    p.add_argument("--study-name", default="sb3-mario")
-    p.add_argument(
-        "--storage",
-        default="sqlite:///sb3-mario-optuna.db",
-        help="SQLAlchemy URL or journal file (*.log); workers on the same storage share the study",
-    )
-    p.add_argument("--n-trials", type=int, default=10, help="trials this worker runs")
-    p.add_argument("--timeout", type=float, help="seconds after which this worker starts no new trial")
-    p.add_argument("--sampler", default="tpe", help="tpe (default) or random")
-    p.add_argument("--pruner", default="median", help="median (default), halving or none")
-    p.add_argument("--algo", default="ddqn", help="ddqn (default) or dqn")
-    p.add_argument("--env", "--level", dest="level", type=_level, default="1-1")
-    p.add_argument("--preset", default="ddqn", help="hyperparams the sampled values override")
-    p.add_argument("--trial-timesteps", type=_positive_int, default=100_000)
-    p.add_argument("--n-evaluations", type=_positive_int, default=4, help="evaluations (and pruning points) per trial")
-    p.add_argument("--eval-episodes", type=_positive_int, default=5)
-    p.add_argument("--buffer-size", type=_positive_int, help="override the preset's replay buffer size")
-    p.add_argument("--learning-starts", type=int, help="override the preset's learning_starts")
-    p.add_argument("--full-space", action="store_true", help="also search target update interval and train freq")
-    p.add_argument("--seed", type=int, default=0, help="seed of each trial's model and envs")
-    p.add_argument("--sampler-seed", type=int, help="seed of the sampler; give each worker its own (default: random)")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--heartbeat-interval", type=_positive_int, default=60, help="seconds (RDB storages)")
-    p.add_argument(
-        "--grace-period", type=_positive_int, default=120, help="seconds without heartbeat before a trial fails"
-    )
-    p.add_argument("-o", "--output-dir", default="tuning-results", help="best config, summary and plots")
+    _add_config_options(p)
+    add_fields(p, RunSettings, only=("algo", "level", "seed", "device", "eval_episodes", "eval_noop_max"))
+    add_fields(p, TuneSettings)
+    _add_progress_option(p)
 
 
 def _tune(args: argparse.Namespace) -> int:
-    from sb3_mario.config import get_algo
-    from sb3_mario.presets import get_preset
-    from sb3_mario.tuning.objective import TuneSettings
+    from sb3_mario.run.config import RunSettings, resolve
+    from sb3_mario.run.progress import set_torch_threads
+    from sb3_mario.tuning.settings import TuneSettings
     from sb3_mario.tuning.study import run_study, summary_table, write_outputs
 
-    get_algo(args.algo)
-    get_preset(args.preset)
-    overrides = {
-        k: v for k, v in (("buffer_size", args.buffer_size), ("learning_starts", args.learning_starts)) if v is not None
-    }
-    settings = TuneSettings(
-        algo=args.algo,
-        level=args.level,
-        base_preset=args.preset,
-        trial_timesteps=args.trial_timesteps,
-        n_evaluations=args.n_evaluations,
-        eval_episodes=args.eval_episodes,
-        seed=args.seed,
-        device=args.device,
-        full_space=args.full_space,
-        overrides=overrides,
-    )
-    study = run_study(
-        settings,
-        args.study_name,
-        args.storage,
-        args.n_trials,
-        args.timeout,
-        args.sampler,
-        args.pruner,
-        args.heartbeat_interval,
-        args.grace_period,
-        args.sampler_seed,
-    )
+    set_torch_threads("act")  # one core per worker: a trial acts and learns in one process
+    base = resolve(args.preset, args.config, _hyperparam_overrides(args), given(args, RunSettings))
+    tune = TuneSettings(**given(args, TuneSettings))
+    study = run_study(base, tune, progress_bar=args.progress_bar)
     print(summary_table(study))
-    for path in write_outputs(study, settings, args.output_dir):
+    for path in write_outputs(study, base, tune):
         print(f"written {path}")
-    print("browse the study live with: optuna-dashboard " + args.storage)
+    print("browse the study live with: optuna-dashboard " + tune.storage)
     return 0
 
 
@@ -299,34 +339,31 @@ def _zoo(args: argparse.Namespace) -> int:
     return zoo.run(args.script, args.args)
 
 
+COMMANDS = {
+    "train": (_add_train, _train),
+    "evaluate": (_add_evaluate, _evaluate),
+    "record": (_add_record, _record),
+    "export": (_add_export, _export),
+    "branch": (_add_branch, _branch),
+    "plot": (_add_plot, _plot),
+    "tune": (_add_tune, _tune),
+    "zoo": (_add_zoo, _zoo),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sb3-mario", description="Super Mario Bros with Stable-Baselines3.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_add_train, _add_evaluate, _add_record, _add_export, _add_branch, _add_plot, _add_tune, _add_zoo):
+    for add, _ in COMMANDS.values():
         add(sub)
     return parser
 
 
-COMMANDS = {
-    "train": _train,
-    "evaluate": _evaluate,
-    "record": _record,
-    "export": _export,
-    "branch": _branch,
-    "plot": _plot,
-    "tune": _tune,
-    "zoo": _zoo,
-}
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``sb3-mario`` and ``python -m sb3_mario``."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    from sb3_mario.config import ConfigError
-
+    args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        return COMMANDS[args.command][1](args)
     except (ConfigError, ValueError, FileNotFoundError) as e:
         print(f"sb3-mario {args.command}: error: {e}", file=sys.stderr)
         return 2

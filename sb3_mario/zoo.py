@@ -8,12 +8,16 @@ tables, then runs ``rl_zoo3.SCRIPT`` unchanged with ARGS, as ``python -m rl_zoo3
 
 from __future__ import annotations
 
+import copy
 import runpy
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from sb3_mario.config import ConfigError
-from sb3_mario.double_dqn import DoubleDQN
+from sb3_mario.agent.double_dqn import DoubleDQN
+from sb3_mario.env import ALL_LEVELS, RANDOM_STAGES_ID, env_id
+from sb3_mario.errors import ConfigError
+from sb3_mario.run.config import resolve
 from sb3_mario.tuning.space import convert_params, zoo_sampler
 
 #: rl_zoo3 scripts that the entry point runs.
@@ -45,3 +49,22 @@ def run(script: str, argv: Sequence[str]) -> int:
     finally:
         sys.argv = saved
     return 0
+
+
+def zoo_hyperparams(preset: str) -> dict[str, dict[str, Any]]:
+    """A preset, through the one merge (:func:`~sb3_mario.run.config.resolve`), as an RL Zoo
+    hyperparams table: one entry per env id.
+
+    rl_zoo3 2.9 evaluates a ``replay_buffer_class`` string in its own namespace (where our names do
+    not exist) and its ``enjoy`` expects a string there, so the zoo tables use SB3's default buffer;
+    n-step returns given to our buffer (``replay_buffer_kwargs``) become SB3's own ``n_steps``, which
+    builds its ``NStepReplayBuffer`` with the algorithm's ``gamma``. The policy stays a dotted path,
+    which rl_zoo3 imports.
+    """
+    entry = resolve(preset=preset).hyperparams
+    entry.pop("replay_buffer_class", None)
+    n_steps = (entry.pop("replay_buffer_kwargs", None) or {}).get("n_steps", 1)
+    if n_steps > 1:
+        entry["n_steps"] = n_steps
+    ids = [*(env_id(level) for level in ALL_LEVELS), RANDOM_STAGES_ID]
+    return {id_: copy.deepcopy(entry) for id_ in ids}

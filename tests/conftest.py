@@ -51,6 +51,9 @@ class ScriptedGame(gym.Env):
     def _info(self, x: int, flag: bool) -> dict[str, Any]:
         return {"x_pos": x, "world": 1, "stage": 1, "flag_get": flag, "life": 2, "time": 400, "score": 0, "coins": 0}
 
+    def render(self) -> np.ndarray:
+        return self.frame(self.t)
+
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self.t = 0
@@ -67,7 +70,7 @@ class ScriptedGame(gym.Env):
 @pytest.fixture
 def scripted(monkeypatch: pytest.MonkeyPatch):
     """Make ``make_mario_env`` build a ScriptedGame: call ``scripted(rewards, flag=..., ...)``."""
-    import sb3_mario.env
+    import sb3_mario.env.factory
 
     games: list[ScriptedGame] = []
 
@@ -77,7 +80,7 @@ def scripted(monkeypatch: pytest.MonkeyPatch):
             games.append(game)
             return game
 
-        monkeypatch.setattr(sb3_mario.env, "make_game", fake)
+        monkeypatch.setattr(sb3_mario.env.factory, "make_game", fake)
         return games
 
     return install

@@ -11,7 +11,7 @@ th = pytest.importorskip("torch")
 from gymnasium import spaces  # noqa: E402
 from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer  # noqa: E402
 
-from sb3_mario.buffers import FrameDedupReplayBuffer  # noqa: E402
+from sb3_mario.agent.buffers import FrameDedupReplayBuffer  # noqa: E402
 
 OBS = spaces.Box(0, 255, (4, 6, 5), dtype=np.uint8)
 ACT = spaces.Discrete(5)
@@ -112,18 +112,11 @@ def test_bad_arguments():
 
 @pytest.mark.slow
 def test_trains_from_a_preset_config(tmp_path):
-    from sb3_mario.config import split_hyperparams
-    from sb3_mario.double_dqn import DoubleDQN
-    from sb3_mario.presets import get_preset
-    from sb3_mario.training import build_model
+    from sb3_mario.run.config import resolve
+    from sb3_mario.run.training import build_model
 
-    hp = {
-        **get_preset("ddqn"),
-        "buffer_size": 400,
-        "learning_starts": 100,
-        "n_envs": 2,
-    }
-    model = build_model(DoubleDQN, split_hyperparams(hp, DoubleDQN), "1-1", seed=0, device="cpu", vec_env="dummy")
+    config = resolve(hyperparams={"buffer_size": 400, "learning_starts": 100, "n_envs": 2}, settings={"device": "cpu"})
+    model = build_model(config, vec_env="dummy")
     assert isinstance(model.replay_buffer, FrameDedupReplayBuffer)
     assert (model.replay_buffer.n_steps, model.replay_buffer.gamma) == (3, 0.9)
     model.learn(300)
@@ -147,19 +140,19 @@ def test_n_step_returns_by_hand():
 
 
 def test_n_step_buffers_get_the_algorithms_gamma():
-    from sb3_mario.config import ConfigError, split_hyperparams
-    from sb3_mario.double_dqn import DoubleDQN
-    from sb3_mario.presets import get_preset
+    from sb3_mario.agent.presets import get_preset
+    from sb3_mario.errors import ConfigError
+    from sb3_mario.run.config import split_hyperparams
 
     preset = get_preset("ddqn")  # gamma 0.9, FrameDedupReplayBuffer, replay_buffer_kwargs {n_steps: 3}
-    assert split_hyperparams(preset, DoubleDQN).model_kwargs["replay_buffer_kwargs"] == {"n_steps": 3, "gamma": 0.9}
-    tuned = split_hyperparams({**preset, "gamma": 0.99}, DoubleDQN)
+    assert split_hyperparams(preset, "ddqn").model_kwargs["replay_buffer_kwargs"] == {"n_steps": 3, "gamma": 0.9}
+    tuned = split_hyperparams({**preset, "gamma": 0.99}, "ddqn")
     assert tuned.model_kwargs["replay_buffer_kwargs"] == {"n_steps": 3, "gamma": 0.99}
     assert preset["replay_buffer_kwargs"] == {"n_steps": 3}  # the entry itself is left as written
-    assert "gamma" not in split_hyperparams({**preset, "replay_buffer_kwargs": {}}, DoubleDQN).model_kwargs.get(
+    assert "gamma" not in split_hyperparams({**preset, "replay_buffer_kwargs": {}}, "ddqn").model_kwargs.get(
         "replay_buffer_kwargs", {}
     )
     with pytest.raises(ConfigError, match="n_steps: 5 is ignored with a replay_buffer_class: give"):
-        split_hyperparams({**preset, "replay_buffer_kwargs": {}, "n_steps": 5}, DoubleDQN)
+        split_hyperparams({**preset, "replay_buffer_kwargs": {}, "n_steps": 5}, "ddqn")
     with pytest.raises(ConfigError, match=r"must equal the algorithm's gamma \(0.99\), actual value: 0.9 \(leave"):
-        split_hyperparams({**preset, "gamma": 0.99, "replay_buffer_kwargs": {"n_steps": 3, "gamma": 0.9}}, DoubleDQN)
+        split_hyperparams({**preset, "gamma": 0.99, "replay_buffer_kwargs": {"n_steps": 3, "gamma": 0.9}}, "ddqn")

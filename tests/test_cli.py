@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +17,16 @@ import pytest
 
 pytestmark = [pytest.mark.needs_torch, pytest.mark.slow]
 
-TINY = ["--buffer-size", "500", "--learning-starts", "100", "--no-progress-bar"]
+# tiny budgets, and short episodes (50 steps without progress end one), so that several end in a few hundred steps
+TINY = [
+    "--buffer-size",
+    "500",
+    "--learning-starts",
+    "100",
+    "--no-progress-bar",
+    "--hyperparams",
+    "env_kwargs:{no_progress_steps: 50, noop_max: 30}",
+]
 
 
 def cli(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
@@ -48,7 +58,7 @@ def run(tmp_path_factory) -> Path:
         "1",
         "--checkpoint-freq",
         "200",
-        *TINY,
+        *TINY,  # its short episodes let SB3 log its rollout stats, every 4 episodes
     )
     return run
 
@@ -128,7 +138,7 @@ def test_resume_takes_the_replay_buffer_train_freq_and_learning_rate_from_config
     from stable_baselines3.common.save_util import load_from_pkl
 
     from sb3_mario import DoubleDQN
-    from sb3_mario.buffers import FrameDedupReplayBuffer
+    from sb3_mario.agent.buffers import FrameDedupReplayBuffer
 
     moved = tmp_path / "run"
     shutil.copytree(run, moved)
@@ -136,23 +146,29 @@ def test_resume_takes_the_replay_buffer_train_freq_and_learning_rate_from_config
     assert (before.train_freq.frequency, before.gradient_steps) == (4, 2)  # the ddqn preset's
     assert before.learning_rate == 2.5e-4
     doc = yaml.safe_load((moved / "config.yaml").read_text())
-    assert doc["settings"]["run_dir"] == str(run)  # the folder it was made in: the copy must not write there
-    doc["settings"].update(eval_freq=0, checkpoint_freq=100_000, save_replay_buffer=True)
-    doc["hyperparams"].update(
-        replay_buffer_class="sb3_mario.buffers.FrameDedupReplayBuffer",
-        buffer_size=300,
-        train_freq=1,
-        gradient_steps=3,
-        learning_rate=4e-5,
-    )
+    doc["settings"].update(eval_freq=0, checkpoint_freq=100_000)
+    doc["hyperparams"].update(buffer_size=300, train_freq=1, gradient_steps=3, learning_rate=4e-5)
     (moved / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
 
-    cli("train", "--resume", str(moved), "--timesteps", "900")
+    # the checkpoint's buffer was built for 500 transitions: kept, it refuses the edit
+    refused = cli("train", "--resume", str(moved), "--timesteps", "900", check=False)
+    _one_line_error(refused, "hyperparams.buffer_size changed (500 -> 300) but the saved replay buffer was built")
+    (moved / "checkpoints" / "replay_buffer.pkl").unlink()
+    result = cli("train", "--resume", str(moved), "--timesteps", "900")
+    for change in (
+        "settings.eval_freq: 300 -> 0",
+        "hyperparams.learning_rate: 0.00025 -> 4e-05",
+        "hyperparams.n_timesteps: 600 -> 900",
+        "hyperparams.gradient_steps: 2 -> 3",
+    ):
+        assert f"applied from config.yaml: {change}" in result.stdout
+    assert "replay_buffer.pkl is gone: a new replay buffer is filled with 100 transitions first" in result.stdout
 
     meta = json.loads((moved / "checkpoints" / "checkpoint.json").read_text())
-    assert meta == {"num_timesteps": 900, "replay_buffer": True}
+    assert (meta["num_timesteps"], meta["replay_buffer"]) == (900, True)
+    assert meta["config"] == yaml.safe_load((moved / "config.yaml").read_text())  # what it trained with
+    assert yaml.safe_load((moved / "config.yaml").read_text())["hyperparams"]["n_timesteps"] == 900
     assert json.loads((run / "checkpoints" / "checkpoint.json").read_text())["num_timesteps"] == 600
-    assert yaml.safe_load((moved / "config.yaml").read_text())["settings"]["run_dir"] == str(moved)
     buffer = load_from_pkl(moved / "checkpoints" / "replay_buffer.pkl")
     assert type(buffer) is FrameDedupReplayBuffer
     # 150 steps of 2 envs; the last one ends learn() in StopTraining, before SB3 stores it
@@ -162,13 +178,14 @@ def test_resume_takes_the_replay_buffer_train_freq_and_learning_rate_from_config
     assert after.learning_rate == 4e-5 and after.lr_schedule(0.5) == 4e-5
     # the updates used it: SB3 sets the optimizer's step size from the schedule before each train()
     assert [group["lr"] for group in after.policy.optimizer.param_groups] == [4e-5]
-    # the checkpoint held no buffer: the new one is warmed up with learning_starts (100) transitions,
+    # the buffer was deleted: the new one is warmed up with learning_starts (100) transitions,
     # then 3 updates follow each stored step past step 700: 702, 704, ..., 898
     assert after.learning_starts == 700
     assert after._n_updates - before._n_updates == 99 * 3
 
-    # a saved buffer whose file is gone is refilled the same way, here with 5-step returns
+    # deleted again, the buffer is refilled the same way, here with 5-step returns
     (moved / "checkpoints" / "replay_buffer.pkl").unlink()
+    doc = yaml.safe_load((moved / "config.yaml").read_text())
     doc["hyperparams"]["replay_buffer_kwargs"] = {"n_steps": 5}
     (moved / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     result = cli("train", "--resume", str(moved), "--timesteps", "1100")
@@ -231,7 +248,8 @@ def test_record_writes_full_colour_frames(run: Path, tmp_path: Path, suffix: str
 
     out = tmp_path / f"play{suffix}"
     result = cli("record", str(run / "final_model.zip"), "-o", str(out))
-    n_frames = int(result.stdout.split(": ")[1].split(" frames")[0])
+    assert result.stdout.startswith("episode 1/1: ")  # its progress: not a terminal, so one line per episode
+    n_frames = int(result.stdout.splitlines()[-1].split(": ")[1].split(" frames")[0])
     frames = iio.imread(out, index=None)
     assert frames.shape[0] == n_frames > 1  # the reset frame plus one per step
     assert frames.shape[1:3] == (240, 256)
@@ -273,15 +291,12 @@ def test_branch_goes_on_from_a_chosen_model_with_its_own_config(run: Path, tmp_p
     result = cli("branch", str(run), str(tmp_path / "model-300.zip"), "--run-dir", str(branch))
     assert f"a branch of {run} at step 300" in result.stdout
 
-    assert json.loads((branch / "checkpoints" / "checkpoint.json").read_text()) == {
-        "num_timesteps": 300,
-        "replay_buffer": False,
-    }
+    meta = json.loads((branch / "checkpoints" / "checkpoint.json").read_text())
+    assert (meta["num_timesteps"], meta["replay_buffer"]) == (300, False)
     assert episodes(branch) == [row for row in episodes(run) if int(row["timestep"]) <= 300]
     doc = yaml.safe_load((branch / "config.yaml").read_text())
     source_doc = yaml.safe_load((run / "config.yaml").read_text())
-    assert doc["settings"]["run_dir"] == str(branch)
-    assert doc["hyperparams"] == source_doc["hyperparams"]
+    assert doc == source_doc == meta["config"]
     doc["hyperparams"]["learning_rate"] = 1e-5
     doc["settings"].update(eval_freq=0)
     (branch / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -299,7 +314,7 @@ def test_branch_goes_on_from_a_chosen_model_with_its_own_config(run: Path, tmp_p
 
 
 def test_plot_draws_both_panels(run: Path, tmp_path: Path):
-    from sb3_mario.plotting import plot_runs
+    from sb3_mario.run.plotting import plot_runs
 
     out = tmp_path / "plot.png"
     table = cli("plot", str(run), "-o", str(out), "--block", "2", "--last", "3").stdout
@@ -327,6 +342,15 @@ def test_bad_input_gives_one_line_and_exit_2(run: Path, tmp_path: Path):
     no_checkpoint = tmp_path / "nockpt"
     no_checkpoint.mkdir()
     (no_checkpoint / "config.yaml").write_text((run / "config.yaml").read_text())
+    bad = tmp_path / "bad"  # runs with a checkpoint whose config.yaml is broken
+    good = (run / "config.yaml").read_text()
+    for name, text in (
+        ("yaml", "settings: [unclosed\n"),
+        ("key", good.replace("settings:\n", "settings:\n  colour: red\n")),
+        ("type", good.replace("eval_freq: 300", "eval_freq: often")),
+    ):
+        shutil.copytree(run / "checkpoints", bad / name / "checkpoints")
+        (bad / name / "config.yaml").write_text(text)
     cases = [
         (["evaluate", str(tmp_path / "missing.zip")], "model file not found"),
         (["evaluate", str(corrupt)], "is not a DQN/DoubleDQN model zip"),
@@ -336,7 +360,12 @@ def test_bad_input_gives_one_line_and_exit_2(run: Path, tmp_path: Path):
             "gives observations (4, 84, 84) and 12 actions",
         ),
         (["train", "--preset", "nope"], "unknown preset 'nope': valid presets are article, article_no_target, ddqn"),
-        (["train", "--algo", "ppo"], "unknown algo 'ppo': valid algos are ddqn, double_dqn, dqn"),
+        (["train", "--algo", "ppo"], "argument --algo: invalid choice: 'ppo' (choose from "),
+        (["train", "--hyperparams", "gama:0.9"], "unknown hyperparameter 'gama' for ddqn: valid keys are"),
+        (["train", "-params", "learning_rate:fast"], "hyperparameter learning_rate must be a number"),
+        (["train", "--resume", str(bad / "yaml")], "config.yaml is not valid YAML (line 2): expected ',' or ']'"),
+        (["train", "--resume", str(bad / "key")], "config.yaml: unknown setting 'colour': valid settings are algo"),
+        (["train", "--resume", str(bad / "type")], "config.yaml: setting eval_freq must be int, actual value: 'often'"),
         (["train", "--timesteps", "0"], "argument --timesteps: expected a positive integer, got '0'"),
         (["train", "--timesteps", "-5"], "expected a positive integer, got '-5'"),
         (["train", "--resume", str(no_checkpoint)], "has no checkpoint to resume from"),

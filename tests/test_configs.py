@@ -17,15 +17,14 @@ def updates_per_env_step(hp: dict) -> float:
 
 
 def test_the_14_env_config_is_the_ddqn_preset_with_more_envs():
-    from sb3_mario.config import split_hyperparams
-    from sb3_mario.double_dqn import DoubleDQN
-    from sb3_mario.presets import get_preset
-    from sb3_mario.training import resolve_hyperparams
+    from sb3_mario.agent.presets import get_preset
+    from sb3_mario.run.config import resolve
 
-    hp = resolve_hyperparams("ddqn", "1-1", config=str(DOCS_CONFIGS / "ddqn-1-1-14envs.yml"))
+    config = resolve(config_file=DOCS_CONFIGS / "ddqn-1-1-14envs.yml")
+    hp = config.hyperparams
     preset = get_preset("ddqn")
     scaled = {"n_envs", "gradient_steps", "buffer_size", "learning_starts"}
     assert {k: v for k, v in hp.items() if k not in scaled} == {k: v for k, v in preset.items() if k not in scaled}
     assert (hp["n_envs"], hp["gradient_steps"], hp["buffer_size"]) == (14, 14, 500_000)
     assert updates_per_env_step(hp) == updates_per_env_step(preset) == 0.25
-    assert split_hyperparams(hp, DoubleDQN).model_kwargs["gradient_steps"] == 14
+    assert config.split().model_kwargs["gradient_steps"] == 14

@@ -11,7 +11,7 @@ import pytest
 
 import sb3_mario
 from sb3_mario import ACTION_SETS, ALL_LEVELS, RANDOM_STAGES_ID, env_id, make_mario_env
-from sb3_mario.backend import INFO_KEYS, backend_name, make_game
+from sb3_mario.env.backend import INFO_KEYS, backend_name, make_game
 
 RIGHT = 1  # RIGHT_ONLY[1] == ["right"]
 

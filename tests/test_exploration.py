@@ -12,9 +12,9 @@ from stable_baselines3 import DQN  # noqa: E402
 from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
 
 from sb3_mario import DoubleDQN  # noqa: E402
-from sb3_mario.config import build_callbacks  # noqa: E402
-from sb3_mario.exploration import ExponentialEpsilon, exponential_epsilon  # noqa: E402
-from sb3_mario.presets import get_preset  # noqa: E402
+from sb3_mario.agent.exploration import ExponentialEpsilon, exponential_epsilon  # noqa: E402
+from sb3_mario.agent.presets import get_preset  # noqa: E402
+from sb3_mario.run.config import build_callbacks  # noqa: E402
 
 
 def tutorial_epsilons(steps: int, batch_size: int = 32) -> list[float]:

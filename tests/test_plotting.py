@@ -6,11 +6,8 @@ import csv
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-from sb3_mario.callbacks import EPISODE_FIELDS
-
-pytestmark = pytest.mark.needs_torch  # sb3_mario.plotting imports the callbacks (SB3)
+from sb3_mario.run.episodes import EPISODE_FIELDS
 
 
 def write_run(path: Path, wins: list[int], steps: list[int]) -> Path:
@@ -24,7 +21,7 @@ def write_run(path: Path, wins: list[int], steps: list[int]) -> Path:
 
 
 def test_summary_of_runs(tmp_path: Path):
-    from sb3_mario.plotting import summarize_run, summary_markdown
+    from sb3_mario.run.plotting import summarize_run, summary_markdown
 
     run = write_run(tmp_path / "ddqn", [0, 0, 1, 0, 1, 1], [100, 250, 400, 520, 700, 900])
     assert summarize_run(run, last=4) == {
@@ -41,7 +38,7 @@ def test_summary_of_runs(tmp_path: Path):
 
 
 def test_block_means_include_the_last_partial_block():
-    from sb3_mario.plotting import block_means
+    from sb3_mario.run.plotting import block_means
 
     ends, means = block_means([1, 2, 3, 4, 5], 2)
     np.testing.assert_array_equal(ends, [2, 4, 5])
@@ -49,7 +46,7 @@ def test_block_means_include_the_last_partial_block():
 
 
 def test_runs_of_one_configuration_share_a_colour_and_seeds_share_a_line_style():
-    from sb3_mario.plotting import run_styles
+    from sb3_mario.run.plotting import run_styles
 
     names = ["article-dqn-s0", "ddqn-s0", "article-dqn-s1", "ddqn-s1", "ddqn-1-1"]
     assert run_styles(names) == [(0, "-"), (1, "-"), (0, "--"), (1, "--"), (2, "-")]

@@ -10,8 +10,8 @@ pytestmark = pytest.mark.needs_torch
 
 @pytest.fixture(scope="module")
 def shipped():
-    from sb3_mario.evaluation import load_model
     from sb3_mario.models import SHIPPED_MODEL
+    from sb3_mario.run.evaluation import load_model
 
     assert SHIPPED_MODEL.is_file(), f"{SHIPPED_MODEL} is missing from the package"
     return load_model(SHIPPED_MODEL, device="cpu")
@@ -21,7 +21,7 @@ def test_shipped_model_is_the_tutorials_network_in_a_double_dqn(shipped):
     from torch import nn
 
     from sb3_mario import DoubleDQN
-    from sb3_mario.policies import MarioCNN
+    from sb3_mario.agent.policies import MarioCNN
 
     assert type(shipped) is DoubleDQN
     assert shipped.observation_space.shape == (4, 84, 84) and shipped.action_space.n == 5  # RIGHT_ONLY
@@ -50,7 +50,7 @@ def test_shipped_config_names_the_algorithm_and_level():
 
 def test_shipped_model_plays_greedily_to_the_flag(shipped):
     from sb3_mario import make_mario_env
-    from sb3_mario.evaluation import Player, play_episode
+    from sb3_mario.run.evaluation import Player, play_episode
 
     # the first in-turn start has no no-op frame; the emulator is deterministic, so this is
     # exactly the episode docs/results.md reports for it

@@ -80,6 +80,25 @@ def test_converter_keeps_the_rest_of_the_config():
     assert params["one_minus_gamma"] == 0.05  # pure: the input is untouched
 
 
+def test_best_config_keeps_the_trials_exploration_steps():
+    """exploration_fraction is a share of the budget: rescaled from the trial's to the run's."""
+    from sb3_mario.run.config import resolve
+    from sb3_mario.tuning.settings import TuneSettings
+    from sb3_mario.tuning.study import best_config
+
+    study = optuna.create_study(direction="maximize")
+    params = {"one_minus_gamma": 0.01, "learning_rate": 1e-4, "exploration_fraction": 0.2, "exploration_final_eps": 0.0}
+    distributions = {k: optuna.distributions.FloatDistribution(0.0, 1.0) for k in params}
+    study.add_trial(optuna.trial.create_trial(params=params, distributions=distributions, value=0.5))
+    base = resolve(hyperparams={"n_timesteps": 2_000_000})
+    (entry,) = best_config(study, base, TuneSettings(trial_timesteps=100_000)).values()
+    assert entry["exploration_fraction"] == pytest.approx(0.01)  # 20,000 steps of 2,000,000
+    assert (entry["gamma"], entry["learning_rate"], entry["exploration_final_eps"]) == (0.99, 1e-4, 0.0)
+    assert {k: v for k, v in entry.items() if k not in {"gamma", *params}} == {
+        k: v for k, v in base.to_dict()["hyperparams"].items() if k not in {"gamma", *params}
+    }
+
+
 def test_score_ranks_wins_before_progress():
     assert trial_score([True, False], [3000, 100]) > trial_score([False, False], [3100, 3100])
     assert trial_score([False], [800]) > trial_score([False], [700])
@@ -119,9 +138,15 @@ def test_real_study_is_stored_and_its_config_trains(tmp_path: Path):
     assert "trial  state" in out
     results = tmp_path / "tuning-results"
     assert {p.name for p in results.iterdir()} >= {"best_config.yml", "summary.txt", "optimization_history.png"}
-    # the same name resumes the study
+    # the same name resumes the study; another base config is refused, so that trials stay comparable
     tune("--study-name", "s", "--storage", db, "--n-trials", "1", "--sampler", "random", *TINY, cwd=tmp_path)
     assert len(optuna.load_study(study_name="s", storage=db).trials) == 4
+    other = tune("--study-name", "s", "--storage", db, *TINY, "--hyperparams", "gamma:0.5", cwd=tmp_path, check=False)
+    assert other.returncode == 2 and "study 's' was started with another run config" in other.stderr
+    # no trial, only the outputs; a study can start from a hyperparams file
+    (results / "summary.txt").unlink()
+    tune("--study-name", "s", "--storage", db, "--n-trials", "0", *TINY, cwd=tmp_path)
+    assert (results / "summary.txt").read_text().count("\n") == 5  # header and 4 trials
     train = subprocess.run(
         [
             sys.executable,
@@ -301,10 +326,10 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path):
             "cannot open storage 'postgresql://nobody@127.0.0.1:1/none'",
         ),
         (["--storage", "not-a-url"], "malformed storage 'not-a-url'"),
-        (["--sampler", "cmaes"], "unknown sampler 'cmaes': valid samplers are tpe, random"),
-        (["--pruner", "hyperband"], "unknown pruner 'hyperband': valid pruners are median, halving, none"),
-        (["--n-trials", "0"], "n-trials must be positive, actual value: 0"),
-        (["--n-trials", "-3"], "n-trials must be positive, actual value: -3"),
+        (["--sampler", "cmaes"], "argument --sampler: invalid choice: 'cmaes' (choose from "),
+        (["--pruner", "hyperband"], "argument --pruner: invalid choice: 'hyperband' (choose from "),
+        (["--n-trials", "-3"], "n-trials must be >= 0, actual value: -3"),
+        (["--config", "missing.yml"], "config file not found: missing.yml"),
     ]
     for args, text in cases:
         result = tune(

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sb3_mario import make_mario_env
-from sb3_mario.wrappers import HUD_HEIGHT, MarioFrameObservation, NoProgressTruncation, RandomNoopStart
+from sb3_mario.env.wrappers import HUD_HEIGHT, MarioFrameObservation, NoProgressTruncation, RandomNoopStart
 from tests.conftest import ScriptedGame
 
 
@@ -136,16 +136,42 @@ def test_random_noop_start_in_turn_cycles_through_the_counts_and_reports_them():
     game = ScriptedGame([0.0] * 100)
     env = RandomNoopStart(game, noop_max=3, in_turn=True)
     played, reported = [], []
-    for seed in range(9):
+    for i in range(11):
         game.actions.clear()
-        _, info = env.reset(seed=seed)
+        _, info = env.reset(seed=7 if i in (0, 6) else None)  # a seeded reset starts the cycle again
         assert set(game.actions) <= {0}
         played.append(len(game.actions))
         reported.append(info["noops"])
-    assert played == reported == [0, 1, 2, 3, 0, 1, 2, 3, 0]
+    assert played == reported == [0, 1, 2, 3, 0, 1, 0, 1, 2, 3, 0]
     game.actions.clear()
     _, info = RandomNoopStart(game, noop_max=30).reset(seed=2)
     assert info["noops"] == len(game.actions)
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_sticky_actions_repeat_the_last_frames_action_with_the_given_probability(scripted, seed: int):
+    """At every emulator frame, the previous frame's action is played instead with probability 0.25
+    (Machado et al. 2018); the draws come from the env's seeded generator, and a reset forgets the last action."""
+    from gymnasium.utils.seeding import np_random
+
+    games = scripted([0.0] * 100)
+    env = make_mario_env("1-1", repeat_action_probability=0.25)
+    (game,) = games
+    env.reset(seed=seed)
+    agent = [1, 2, 3, 4, 1, 2, 3, 4]
+    for action in agent:
+        env.step(action)
+    rng, _ = np_random(seed)
+    expected, last = [], None
+    for action in np.repeat(agent, 4):  # 4 frames per agent step
+        last = last if last is not None and rng.uniform() < 0.25 else int(action)
+        expected.append(last)
+    assert game.actions == expected
+    assert expected != list(np.repeat(agent, 4))  # some frames did stick
+    game.actions.clear()
+    env.reset()
+    env.step(3)
+    assert game.actions[0] == 3  # nothing to repeat after a reset
 
 
 def test_bad_arguments_say_what_is_valid():
@@ -161,3 +187,5 @@ def test_bad_arguments_say_what_is_valid():
         make_mario_env("1-1", frame_skip=0)
     with pytest.raises(ValueError, match="frame_stack must be >= 1, actual value: 0"):
         make_mario_env("1-1", frame_stack=0)
+    with pytest.raises(ValueError, match=r"repeat_action_probability must be in \[0, 1\), actual value: 1.0"):
+        make_mario_env("1-1", repeat_action_probability=1.0)

@@ -110,13 +110,12 @@ def test_zoo_optimize_uses_our_sampler(tmp_path: Path):
 
 
 def test_our_train_reads_the_zoo_file(tmp_path: Path):
-    from sb3_mario.config import split_hyperparams
-    from sb3_mario.double_dqn import DoubleDQN
-    from sb3_mario.policies import MarioCnnPolicy
-    from sb3_mario.presets import get_preset
-    from sb3_mario.training import resolve_hyperparams
+    from sb3_mario.agent.policies import MarioCnnPolicy
+    from sb3_mario.agent.presets import get_preset
+    from sb3_mario.run.config import resolve
 
-    hp = resolve_hyperparams("ddqn", "1-1", config=str(CONFIGS / "double_dqn.py"))
+    config = resolve(config_file=CONFIGS / "double_dqn.py")
+    hp = config.hyperparams
     # the zoo table names the policy by import path and leaves the replay buffer to SB3's default,
     # whose own n_steps gives the preset's 3-step returns
     differ = {"policy", "replay_buffer_class", "replay_buffer_kwargs", "n_steps"}
@@ -125,4 +124,4 @@ def test_our_train_reads_the_zoo_file(tmp_path: Path):
     }
     assert "replay_buffer_class" not in hp and "replay_buffer_kwargs" not in hp
     assert hp["n_steps"] == get_preset("ddqn")["replay_buffer_kwargs"]["n_steps"] == 3
-    assert split_hyperparams(hp, DoubleDQN).policy is MarioCnnPolicy
+    assert config.split().policy is MarioCnnPolicy

@@ -1,5 +1,5 @@
 """RL Zoo hyperparams: the `article_no_target` preset of sb3-mario for every sb3-mario env id."""
 
-from sb3_mario.presets import zoo_hyperparams
+from sb3_mario.zoo import zoo_hyperparams
 
 hyperparams = zoo_hyperparams("article_no_target")

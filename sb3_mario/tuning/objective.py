@@ -1,18 +1,19 @@
-"""The objective of a tuning trial: train on a budget, evaluate at intervals, report, prune."""
+"""The objective of a tuning trial: train the run config with sampled values, evaluate, report, prune."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import optuna
-from stable_baselines3.common.callbacks import BaseCallback
 
-from sb3_mario.config import build_callbacks, get_algo, split_hyperparams
-from sb3_mario.env import make_mario_env
-from sb3_mario.evaluation import Player, play_episode
+from sb3_mario.run.callbacks import EvalCallback
+from sb3_mario.run.config import RunConfig, build_callbacks, with_overrides
+from sb3_mario.run.evaluation import Episode, make_eval_env
+from sb3_mario.run.seeding import seed_for
+from sb3_mario.tuning.settings import TuneSettings
 from sb3_mario.tuning.space import convert_params, sample_params
 
 #: No level of Super Mario Bros is wider than this many pixels: x_pos / X_SCALE < 1.
@@ -30,92 +31,54 @@ def trial_score(wins: list[bool], x_positions: list[int]) -> float:
     return float(np.mean(wins) + np.mean(x_positions) / X_SCALE / (n + 1))
 
 
-@dataclass
-class TuneSettings:
-    """What every trial of a study shares.
-
-    :param algo: ``ddqn`` or ``dqn``
-    :param level: level to tune on
-    :param base_preset: hyperparams the sampled values override (``ddqn`` by default)
-    :param trial_timesteps: env steps each trial trains
-    :param n_evaluations: evaluations per trial, each reported to Optuna for pruning
-    :param eval_episodes: episodes per evaluation
-    :param eval_noop_max: random no-op frames at the start of evaluation episodes
-    :param seed: seed of each trial's model and envs
-    :param device: torch device
-    :param full_space: also search target update interval and train frequency
-    :param overrides: fixed hyperparams applied after the preset (e.g. a small buffer for tests)
-    """
-
-    algo: str = "ddqn"
-    level: str = "1-1"
-    base_preset: str = "ddqn"
-    trial_timesteps: int = 100_000
-    n_evaluations: int = 4
-    eval_episodes: int = 5
-    eval_noop_max: int = 30
-    seed: int = 0
-    device: str = "auto"
-    full_space: bool = False
-    overrides: dict[str, Any] | None = None
-
-
-class TrialEvalCallback(BaseCallback):
-    """Evaluate every ``eval_freq`` env steps, report :func:`trial_score` to the trial, prune.
+class TrialEvalCallback(EvalCallback):
+    """:class:`~sb3_mario.run.callbacks.EvalCallback` that reports :func:`trial_score` to the trial
+    after each evaluation and stops training when the pruner says so (after rl_zoo3's).
 
     :param trial: the Optuna trial
-    :param eval_env: a single preprocessed env (random no-op starts recommended)
-    :param eval_freq: env steps between evaluations
-    :param n_episodes: episodes per evaluation
     """
 
-    def __init__(self, trial: optuna.Trial, eval_env: Any, eval_freq: int, n_episodes: int):
-        super().__init__()
+    def __init__(self, trial: optuna.Trial, eval_env: gym.Env, n_episodes: int, eval_freq: int, seed: int | None):
+        super().__init__(eval_env, n_episodes, eval_freq, log_dir=None, seed=seed)
         self.trial = trial
-        self.eval_env = eval_env
-        self.eval_freq = eval_freq
-        self.n_episodes = n_episodes
         self.last_score = -math.inf
         self.pruned = False
-        self._next = eval_freq
-        self._step = 0
+        self._reports = 0
 
-    def _on_step(self) -> bool:
-        if self.num_timesteps < self._next:
-            return True
-        self._next += self.eval_freq
-        player = Player(self.model)
-        episodes = [play_episode(self.eval_env, player, seed=i) for i in range(self.n_episodes)]
+    def _on_evaluation(self, episodes: list[Episode], summary: dict[str, Any]) -> bool:
         self.last_score = trial_score([e.win for e in episodes], [e.x_pos for e in episodes])
         self.logger.record("eval/trial_score", self.last_score)
-        self.trial.report(self.last_score, self._step)
-        self._step += 1
-        if self.trial.should_prune():
-            self.pruned = True
-            return False
-        return True
+        self.trial.report(self.last_score, self._reports)
+        self._reports += 1
+        self.pruned = self.trial.should_prune()
+        return not self.pruned
 
 
-def objective(trial: optuna.Trial, settings: TuneSettings) -> float:
-    """Train one trial's model and return its last evaluation score.
+def trial_config(base: RunConfig, tune: TuneSettings, params: dict[str, Any]) -> RunConfig:
+    """The run config of one trial: ``base`` with the sampled values and the trial's budget."""
+    return with_overrides(base, {**convert_params(params), "n_timesteps": tune.trial_timesteps})
+
+
+def objective(trial: optuna.Trial, base: RunConfig, tune: TuneSettings) -> float:
+    """Train one trial's model (in one process) and return its last evaluation's score.
 
     :raises optuna.TrialPruned: when the pruner stops the trial
     """
-    from sb3_mario.presets import get_preset
-    from sb3_mario.training import build_model
+    from sb3_mario.run.training import build_model
 
-    algo = get_algo(settings.algo)
-    hyperparams = {**get_preset(settings.base_preset), **(settings.overrides or {})}
-    hyperparams.update(convert_params(sample_params(trial, full=settings.full_space)))
-    hp = split_hyperparams(hyperparams, algo)
-    model = build_model(algo, hp, settings.level, settings.seed, settings.device, vec_env="dummy")
+    config = trial_config(base, tune, sample_params(trial, full=tune.full_space))
+    model = build_model(config, vec_env="dummy")
     model.verbose = 0
-    eval_env = make_mario_env(settings.level, **{**hp.env_kwargs, "noop_max": settings.eval_noop_max})
+    eval_env = make_eval_env(config)
     eval_cb = TrialEvalCallback(
-        trial, eval_env, max(settings.trial_timesteps // settings.n_evaluations, 1), settings.eval_episodes
+        trial,
+        eval_env,
+        config.settings.eval_episodes,
+        max(tune.trial_timesteps // tune.n_evaluations, 1),
+        seed_for(config.settings.seed, "eval"),
     )
     try:
-        model.learn(settings.trial_timesteps, callback=[eval_cb, *build_callbacks(hp.callback)])
+        model.learn(config.n_timesteps, callback=[eval_cb, *build_callbacks(config.split().callback)])
     finally:
         eval_env.close()
         model.get_env().close()

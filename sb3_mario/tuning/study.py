@@ -5,21 +5,19 @@ from __future__ import annotations
 import functools
 import time
 import warnings
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import optuna
 import yaml
 
-from sb3_mario.config import ConfigError, to_yaml_value
-from sb3_mario.registration import env_id
-from sb3_mario.tuning.objective import TuneSettings, objective
+from sb3_mario.env.registration import env_id
+from sb3_mario.errors import ConfigError
+from sb3_mario.run.config import RunConfig, with_overrides
+from sb3_mario.tuning.objective import objective
+from sb3_mario.tuning.settings import TuneSettings
 from sb3_mario.tuning.space import convert_params
-
-#: Default storage: an SQLite file in the working folder.
-DEFAULT_STORAGE = "sqlite:///sb3-mario-optuna.db"
-SAMPLERS = ("tpe", "random")
-PRUNERS = ("median", "halving", "none")
 
 
 def make_storage(url: str, heartbeat_interval: int = 60, grace_period: int = 120) -> optuna.storages.BaseStorage:
@@ -65,7 +63,7 @@ def make_sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:
         return optuna.samplers.TPESampler(n_startup_trials=5, seed=seed, multivariate=True)
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
-    raise ConfigError(f"unknown sampler {name!r}: valid samplers are {', '.join(SAMPLERS)}")
+    raise ConfigError(f"unknown sampler {name!r}: valid samplers are tpe, random")
 
 
 def make_pruner(name: str, n_evaluations: int) -> optuna.pruners.BasePruner:
@@ -76,53 +74,115 @@ def make_pruner(name: str, n_evaluations: int) -> optuna.pruners.BasePruner:
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     if name == "none":
         return optuna.pruners.NopPruner()
-    raise ConfigError(f"unknown pruner {name!r}: valid pruners are {', '.join(PRUNERS)}")
+    raise ConfigError(f"unknown pruner {name!r}: valid pruners are median, halving, none")
 
 
-def run_study(
-    settings: TuneSettings,
-    study_name: str,
-    storage: str = DEFAULT_STORAGE,
-    n_trials: int | None = 10,
-    timeout: float | None = None,
-    sampler: str = "tpe",
-    pruner: str = "median",
-    heartbeat_interval: int = 60,
-    grace_period: int = 120,
-    sampler_seed: int | None = None,
-) -> optuna.Study:
-    """Create or resume the study ``study_name`` in ``storage`` and run ``n_trials`` trials here.
+#: Settings that change what a trial trains or how it is scored (the others: where and how fast).
+TRIAL_SETTINGS = ("algo", "level", "seed", "eval_episodes", "eval_noop_max")
 
-    Several workers given the same name and storage share the study; each needs its own
-    ``sampler_seed`` (or none), or they would sample the same points. A trial that raises or
-    diverges is recorded as failed and the study goes on.
+
+def trial_protocol(base: RunConfig) -> dict[str, Any]:
+    """What every trial of a study shares: the hyperparams and :data:`TRIAL_SETTINGS`."""
+    doc = base.to_dict()
+    return {"settings": {k: doc["settings"][k] for k in TRIAL_SETTINGS}, "hyperparams": doc["hyperparams"]}
+
+
+class TrialProgress:
+    """An Optuna callback that shows each finished trial: its state and score, the best so far and its
+    trial, the counts of complete, pruned and failed trials, and the time left at the pace so far.
+
+    :param total: trials this worker will run
+    :param enabled: ``False`` shows nothing
     """
-    if n_trials is not None and n_trials <= 0:
-        raise ConfigError(f"n-trials must be positive, actual value: {n_trials}")
-    optuna_sampler = make_sampler(sampler, sampler_seed)
-    optuna_pruner = make_pruner(pruner, settings.n_evaluations)
+
+    def __init__(self, total: int, enabled: bool = True):
+        from sb3_mario.run.progress import Progress
+
+        self.progress = Progress(total, "trial", enabled)
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        states = [t.state for t in study.trials]
+        counts = ", ".join(
+            f"{states.count(state)} {state.name.lower()}"
+            for state in (
+                optuna.trial.TrialState.COMPLETE,
+                optuna.trial.TrialState.PRUNED,
+                optuna.trial.TrialState.FAIL,
+            )
+        )
+        score = "" if trial.value is None else f" {trial.value:.4f}"
+        try:
+            best = f"best {study.best_value:.4f} (trial {study.best_trial.number})"
+        except ValueError:  # no complete trial yet
+            best = "no complete trial yet"
+        self.progress.update(f"trial {trial.number} {trial.state.name.lower()}{score}; {best}; study: {counts}")
+
+
+def run_study(base: RunConfig, tune: TuneSettings, progress_bar: bool = False) -> optuna.Study:
+    """Create or resume the study ``tune.study_name`` in ``tune.storage`` and run ``tune.n_trials`` here.
+
+    Every trial trains ``base`` with the sampled values (:func:`~sb3_mario.tuning.objective.objective`).
+    The study keeps ``base`` and ``tune``'s search settings; resuming it with another base config is
+    refused, so that its trials stay comparable. Several workers given the same name and storage
+    share the study. With ``max_trials`` the study stops once it holds that many complete or pruned
+    trials, whichever worker ran them, so one command resumes a study until it is done. A seeded
+    sampler is seeded with ``sampler_seed`` plus the number of trials already in the study, so a
+    resumed or second worker does not draw the points of the first. A trial that raises or diverges
+    is recorded as failed and the study goes on. With ``progress_bar``, each finished trial is shown
+    (:class:`TrialProgress`).
+    """
+    if tune.n_trials < 0:
+        raise ConfigError(f"n-trials must be >= 0, actual value: {tune.n_trials}")
     study = optuna.create_study(
-        study_name=study_name,
-        storage=make_storage(storage, heartbeat_interval, grace_period),
-        sampler=optuna_sampler,
-        pruner=optuna_pruner,
+        study_name=tune.study_name,
+        storage=make_storage(tune.storage, tune.heartbeat_interval, tune.grace_period),
+        sampler=make_sampler(tune.sampler, None),
+        pruner=make_pruner(tune.pruner, tune.n_evaluations),
         direction="maximize",
         load_if_exists=True,
     )
-    study.set_user_attr("settings", {k: to_yaml_value(v) for k, v in vars(settings).items()})
-    study.optimize(
-        functools.partial(objective, settings=settings), n_trials=n_trials, timeout=timeout, catch=(Exception,)
-    )
+    started_with = study.user_attrs.get("trial_config")
+    if started_with is not None and started_with != trial_protocol(base):
+        raise ConfigError(
+            f"study {tune.study_name!r} was started with another run config: give it the same preset, config "
+            "file and overrides, or start a new study"
+        )
+    study.set_user_attr("trial_config", trial_protocol(base))
+    study.set_user_attr("search", {k: asdict(tune)[k] for k in ("trial_timesteps", "n_evaluations", "full_space")})
+    if tune.sampler_seed is not None:
+        study.sampler = make_sampler(tune.sampler, tune.sampler_seed + len(study.trials))
+    finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    n_trials = tune.n_trials
+    callbacks = []
+    if tune.max_trials is not None:
+        n_trials = min(n_trials, max(tune.max_trials - len(study.get_trials(states=finished)), 0))
+        callbacks.append(optuna.study.MaxTrialsCallback(tune.max_trials, states=finished))
+    progress = TrialProgress(n_trials, enabled=progress_bar)
+    callbacks.append(progress)
+    if n_trials > 0:
+        study.optimize(
+            functools.partial(objective, base=base, tune=tune),
+            n_trials=n_trials,
+            timeout=tune.timeout,
+            catch=(Exception,),
+            callbacks=callbacks,
+        )
+    progress.progress.close()
     return study
 
 
-def best_config(study: optuna.Study, settings: TuneSettings) -> dict[str, Any]:
-    """The best trial as a hyperparams file (zoo_configs' format) for ``settings.level``."""
-    from sb3_mario.presets import get_preset
+def best_config(study: optuna.Study, base: RunConfig, tune: TuneSettings) -> dict[str, Any]:
+    """The best trial as a hyperparams file (zoo_configs' format) for the base config's level.
 
-    hyperparams = {**get_preset(settings.base_preset), **(settings.overrides or {})}
-    hyperparams.update(convert_params(study.best_trial.params))
-    return {env_id(settings.level): to_yaml_value(hyperparams)}
+    SB3's ``exploration_fraction`` is a share of the run's budget: the best trial's is rescaled from
+    the trial's budget to the base config's ``n_timesteps``, so that epsilon falls over the same
+    number of env steps as in the trial.
+    """
+    params = convert_params(study.best_trial.params)
+    if "exploration_fraction" in params:
+        params["exploration_fraction"] *= tune.trial_timesteps / base.n_timesteps
+    config = with_overrides(base, params)
+    return {env_id(base.settings.level): config.to_dict()["hyperparams"]}
 
 
 def summary_table(study: optuna.Study) -> str:
@@ -135,15 +195,15 @@ def summary_table(study: optuna.Study) -> str:
     return "\n".join(lines)
 
 
-def write_outputs(study: optuna.Study, settings: TuneSettings, output_dir: str | Path) -> list[Path]:
-    """Write the best config (YAML), the summary and the plots (history, importances) to ``output_dir``."""
+def write_outputs(study: optuna.Study, base: RunConfig, tune: TuneSettings) -> list[Path]:
+    """Write the best config (YAML), the summary and the plots (history, importances) to ``tune.output_dir``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from optuna.visualization import matplotlib as ovm
 
-    out = Path(output_dir)
+    out = Path(tune.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
@@ -152,7 +212,7 @@ def write_outputs(study: optuna.Study, settings: TuneSettings, output_dir: str |
     if not complete:
         return written
     config = out / "best_config.yml"
-    config.write_text(yaml.safe_dump(best_config(study, settings), sort_keys=False))
+    config.write_text(yaml.safe_dump(best_config(study, base, tune), sort_keys=False))
     written.append(config)
     plots = {"optimization_history.png": ovm.plot_optimization_history}
     if len(complete) >= 2:

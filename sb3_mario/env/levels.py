@@ -10,7 +10,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from sb3_mario.backend import make_game
+from sb3_mario.env.backend import make_game
 
 WORLDS = range(1, 9)
 STAGES = range(1, 5)

@@ -2,7 +2,8 @@
 
 Each preset is a plain dict of constructor kwargs of ``DQN``/``DoubleDQN`` plus RL Zoo's extra
 keys: ``policy``, ``n_timesteps``, ``n_envs``, ``env_kwargs`` and ``callback``. The same dicts are
-what ``zoo_configs/`` hands to rl_zoo3, and what ``sb3-mario train --preset`` uses.
+what ``zoo_configs/`` hands to rl_zoo3 (through :func:`sb3_mario.zoo.zoo_hyperparams`), and what
+``sb3-mario train --preset`` uses (through :func:`sb3_mario.run.config.resolve`). No torch here.
 
 Presets:
 
@@ -18,8 +19,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from sb3_mario.errors import ConfigError
+
 _ARTICLE: dict[str, Any] = {
-    "policy": "MarioCnnPolicy",  # the tutorial's DQNSolver (sb3_mario.policies.MarioCNN)
+    # the tutorial's DQNSolver (MarioCNN), by its dotted path: stock DQN has no alias for it
+    "policy": "sb3_mario.agent.policies.MarioCnnPolicy",
     "n_timesteps": 1_000_000,  # the tutorial counts 10,000 episodes; about 1M steps on 1-1
     "n_envs": 1,  # the tutorial steps one env
     "buffer_size": 30_000,  # tutorial: max_memory_size=30000
@@ -35,7 +39,7 @@ _ARTICLE: dict[str, Any] = {
     "exploration_initial_eps": 1.0,  # tutorial: exploration_max=1.0
     "exploration_final_eps": 0.02,  # tutorial: exploration_min=0.02
     # tutorial: exploration_rate *= 0.99 after each update (SB3 has only a linear schedule)
-    "callback": [{"sb3_mario.exploration.ExponentialEpsilon": {"decay": 0.99}}],
+    "callback": [{"sb3_mario.agent.exploration.ExponentialEpsilon": {"decay": 0.99}}],
     # rewards are the env's own, clipped to [-15, 15] by the game; Huber loss and Adam are SB3's defaults
 }
 
@@ -43,12 +47,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     "article": _ARTICLE,
     "article_no_target": {**_ARTICLE, "target_update_interval": 1},  # tutorial's "DQN": no target net
     "ddqn": {
-        "policy": "MarioCnnPolicy",
+        "policy": "sb3_mario.agent.policies.MarioCnnPolicy",
         "n_timesteps": 2_000_000,  # the default budget of `sb3-mario train`; progress on 1-1 in docs/results.md
         "n_envs": 2,  # one emulator per core on a 2-core machine
         "buffer_size": 100_000,  # SB3 Atari (rl-zoo dqn.yml)
         # one stored frame per transition: 0.7 GB for 100k instead of SB3's 5.6 GB (docs/benchmarks.md)
-        "replay_buffer_class": "sb3_mario.buffers.FrameDedupReplayBuffer",
+        "replay_buffer_class": "sb3_mario.agent.buffers.FrameDedupReplayBuffer",
         # 3-step returns, as Rainbow (Hessel et al. 2018): SB3's `n_steps`, given to our buffer (whose gamma is
         # the algorithm's). On 1-1 they took a run off its plateau: mean final x_pos 985 to 2,000 (docs/results.md)
         "replay_buffer_kwargs": {"n_steps": 3},
@@ -78,29 +82,8 @@ DEFAULT_PRESET = "ddqn"
 def get_preset(name: str) -> dict[str, Any]:
     """Return a deep copy of a preset.
 
-    :raises ValueError: naming the valid presets when ``name`` is unknown
+    :raises ConfigError: naming the valid presets when ``name`` is unknown
     """
     if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}: valid presets are {', '.join(PRESETS)}")
+        raise ConfigError(f"unknown preset {name!r}: valid presets are {', '.join(PRESETS)}")
     return copy.deepcopy(PRESETS[name])
-
-
-def zoo_hyperparams(name: str) -> dict[str, dict[str, Any]]:
-    """A preset as an RL Zoo hyperparams table: one entry per env id.
-
-    Stock DQN does not know the policy name ``"MarioCnnPolicy"``; rl_zoo3 imports a dotted policy
-    name, so the policy is given as ``"sb3_mario.policies.MarioCnnPolicy"``. rl_zoo3 2.9 evaluates a
-    ``replay_buffer_class`` string in its own namespace (where our names do not exist) and its
-    ``enjoy`` expects a string there, so the zoo tables use SB3's default buffer; n-step returns
-    given to our buffer (``replay_buffer_kwargs``) become SB3's own ``n_steps``, which builds its
-    ``NStepReplayBuffer`` with the algorithm's ``gamma``.
-    """
-    from sb3_mario.levels import ALL_LEVELS
-    from sb3_mario.registration import RANDOM_STAGES_ID, env_id
-
-    preset = {**get_preset(name), "policy": "sb3_mario.policies.MarioCnnPolicy"}
-    preset.pop("replay_buffer_class", None)
-    n_steps = preset.pop("replay_buffer_kwargs", {}).get("n_steps", 1)
-    if n_steps > 1:
-        preset["n_steps"] = n_steps
-    return {id_: copy.deepcopy(preset) for id_ in [*(env_id(level) for level in ALL_LEVELS), RANDOM_STAGES_ID]}

@@ -120,7 +120,8 @@ class RandomNoopStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
 
     With ``in_turn``, resets play 0, 1, ..., ``noop_max``, 0, ... no-ops instead: ``noop_max + 1``
     greedy episodes then try every start once, which gives the exact win rate that random starts
-    estimate. The count played is in the reset's ``info["noops"]``.
+    estimate. A reset given a seed starts the cycle again at 0, so every seeded series of resets
+    plays the same starts. The count played is in the reset's ``info["noops"]``.
 
     :param env: env whose action 0 is the no-op
     :param noop_max: largest number of no-op steps at the start of an episode
@@ -138,6 +139,8 @@ class RandomNoopStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         obs, info = self.env.reset(seed=seed, options=options)
+        if seed is not None:
+            self._resets = 0
         if self._in_turn:
             noops = self._resets % (self._noop_max + 1)
         else:

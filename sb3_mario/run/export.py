@@ -5,32 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from sb3_mario.config import ConfigError
-from sb3_mario.evaluation import load_model
+from sb3_mario.run.evaluation import find_model, load_model
 
 ROLLOUT_STATE = ("_last_obs", "_last_original_obs", "_last_episode_starts", "ep_info_buffer", "ep_success_buffer")
 """What ``learn()`` keeps between rollouts: the envs' last observations and recent episode stats. SB3's
 ``load(env=...)`` resets the env and these anyway, so an exported model leaves them out."""
-
-
-def find_model(source: str | Path) -> tuple[Path, Path | None]:
-    """The model zip and ``config.yaml`` behind ``source``: a model zip, or a run folder.
-
-    In a run folder the model is ``final_model.zip``, else the last checkpoint's ``model.zip``;
-    the config is the run's ``config.yaml`` (``None`` when there is none).
-    """
-    source = Path(source)
-    if source.is_dir():
-        candidates = [source / "final_model.zip", source / "checkpoints" / "model.zip"]
-        model = next((path for path in candidates if path.is_file()), None)
-        if model is None:
-            raise ConfigError(f"{source} holds no final_model.zip nor checkpoints/model.zip")
-        run_dir = source
-    else:
-        model = source
-        run_dir = source.parent.parent if source.parent.name in ("checkpoints", "eval") else source.parent
-    config = run_dir / "config.yaml"
-    return model, config if config.is_file() else None
 
 
 def export_model(source: str | Path, output: str | Path) -> tuple[Path, Path | None]:

@@ -4,6 +4,7 @@
 (see ``docs/environment.md``)::
 
     game (240x256x3 RGB, Discrete(n_actions))
+    [-> StickyAction(p)]                  optional, off by default: each frame repeats the last with prob. p
     [-> RandomNoopStart(n)]              optional, off by default (evaluation; random or in turn)
     -> MaxAndSkipObservation(skip=4)      repeat the action 4 frames, sum rewards, max of last 2
     -> MarioFrameObservation(84)          crop the HUD, grayscale, 84x84 uint8
@@ -22,11 +23,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
-from gymnasium.wrappers import FrameStackObservation, MaxAndSkipObservation
+from gymnasium.wrappers import FrameStackObservation, MaxAndSkipObservation, StickyAction
 
-from sb3_mario.backend import action_sets, make_game
-from sb3_mario.levels import ALL_LEVELS, RandomStageGame, parse_level
-from sb3_mario.wrappers import MarioEpisodeInfo, MarioFrameObservation, NoProgressTruncation, RandomNoopStart
+from sb3_mario.env.backend import action_sets, make_game
+from sb3_mario.env.levels import ALL_LEVELS, RandomStageGame, parse_level
+from sb3_mario.env.wrappers import MarioEpisodeInfo, MarioFrameObservation, NoProgressTruncation, RandomNoopStart
 
 if TYPE_CHECKING:
     from stable_baselines3.common.vec_env import VecEnv
@@ -54,6 +55,7 @@ def make_mario_env(
     no_progress_steps: int | None = None,
     noop_max: int = 0,
     noop_in_turn: bool = False,
+    repeat_action_probability: float = 0.0,
     render_mode: str | None = None,
 ) -> gym.Env:
     """Build one preprocessed Super Mario Bros env.
@@ -69,19 +71,26 @@ def make_mario_env(
     :param noop_max: start episodes with 0..``noop_max`` random no-op frames (0, the default, never
         does; 30 in Mnih et al. 2015), to evaluate a deterministic agent on varied starts
     :param noop_in_turn: play 0, 1, ..., ``noop_max`` no-op frames on successive resets instead of
-        random counts (see :class:`~sb3_mario.wrappers.RandomNoopStart`)
+        random counts (see :class:`~sb3_mario.env.wrappers.RandomNoopStart`)
+    :param repeat_action_probability: sticky actions: at every emulator frame the previous frame's
+        action is repeated with this probability instead of the agent's (0, the default, never;
+        0.25 in Machado et al. 2018 and ALE v5), so a memorised sequence of actions cannot win
     :param render_mode: ``"rgb_array"`` makes ``render()`` return the full-colour 240x256 frame
     """
     if frame_skip < 1:
         raise ValueError(f"frame_skip must be >= 1, actual value: {frame_skip}")
     if frame_stack < 1:
         raise ValueError(f"frame_stack must be >= 1, actual value: {frame_stack}")
+    if not 0.0 <= repeat_action_probability < 1.0:
+        raise ValueError(f"repeat_action_probability must be in [0, 1), actual value: {repeat_action_probability}")
     buttons = _buttons(action_set)
     if isinstance(level, str) and level != "random":
         env: gym.Env = make_game(*parse_level(level), buttons, render_mode)
     else:
         levels = ALL_LEVELS if level == "random" else tuple(level)
         env = RandomStageGame(levels, buttons, render_mode)
+    if repeat_action_probability > 0:
+        env = StickyAction(env, repeat_action_probability)
     if noop_max > 0:
         env = RandomNoopStart(env, noop_max, in_turn=noop_in_turn)
     if frame_skip > 1:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sb3_mario.callbacks import read_episodes
-from sb3_mario.config import ConfigError
+from sb3_mario.errors import ConfigError
+from sb3_mario.run.episodes import read_episodes
 
 
 def block_means(values: list[float], block: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,7 @@
 
 Scheme: ``sb3_mario/SuperMarioBros-<world>-<stage>-v0`` for one level (``1-1`` .. ``8-4``) and
 ``sb3_mario/SuperMarioBrosRandomStages-v0`` for a random stage each episode. ``v0`` is the
-preprocessing of :func:`sb3_mario.env.make_mario_env` with its defaults; any of its keyword
+preprocessing of :func:`sb3_mario.env.factory.make_mario_env` with its defaults; any of its keyword
 arguments can be passed to ``gymnasium.make``.
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-from sb3_mario.levels import ALL_LEVELS
+from sb3_mario.env.levels import ALL_LEVELS
 
 NAMESPACE = "sb3_mario"
-ENTRY_POINT = "sb3_mario.env:make_mario_env"
+ENTRY_POINT = "sb3_mario.env.factory:make_mario_env"
 RANDOM_STAGES_ID = f"{NAMESPACE}/SuperMarioBrosRandomStages-v0"
 
 

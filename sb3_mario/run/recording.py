@@ -7,25 +7,23 @@ from typing import Any
 
 import numpy as np
 
-from sb3_mario.config import ConfigError
-from sb3_mario.evaluation import play
+from sb3_mario.errors import ConfigError
+from sb3_mario.run.evaluation import Episode, PlaySettings, play
 
 #: Frames per second of a recording: one frame per agent step, 60 / frame_skip(4).
 FPS = 15
+
+#: Episodes a recording plays unless told otherwise: one, to watch.
+EPISODES = 1
 
 
 def record(
     model_path: str | Path,
     output: str | Path,
-    level: str = "1-1",
-    episodes: int = 1,
-    epsilon: float = 0.0,
-    noop_max: int = 0,
-    seed: int = 0,
-    device: str = "auto",
-    action_set: str = "right_only",
+    play_settings: PlaySettings,
+    on_episode: Any = None,
 ) -> dict[str, Any]:
-    """Play ``episodes`` episodes and write every agent step's screen to ``output`` (.mp4 or .gif).
+    """Play the episodes of ``play_settings`` and write every agent step's screen to ``output`` (.mp4 or .gif).
 
     :return: frame count, frame shape and the episodes' results
     """
@@ -35,17 +33,12 @@ def record(
     if output.suffix not in (".mp4", ".gif"):
         raise ConfigError(f"unknown output type {output.suffix!r}: use a .mp4 or .gif file")
     frames: list[np.ndarray] = []
-    results = play(
+    results: list[Episode] = play(
         model_path,
-        episodes,
-        level=level,
-        action_set=action_set,
-        epsilon=epsilon,
-        noop_max=noop_max,
-        seed=seed,
-        device=device,
+        play_settings,
         render_mode="rgb_array",
         on_frame=lambda env: frames.append(env.render()),
+        on_episode=on_episode,
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     if output.suffix == ".gif":

@@ -13,10 +13,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
-from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
+from stable_baselines3.common.callbacks import BaseCallback
 
-EPISODE_FIELDS = ("episode", "timestep", "reward", "length", "win", "x_pos", "level", "wall_time")
+from sb3_mario.run.episodes import EPISODE_FIELDS, read_episodes
+from sb3_mario.run.evaluation import Episode, Player, play_episodes, summarize
 
 
 class WinRateCallback(BaseCallback):
@@ -101,28 +103,6 @@ class WinRateCallback(BaseCallback):
         self._file.close()
 
 
-def read_episodes(csv_path: str | Path) -> list[dict[str, str]]:
-    """Return the rows of an episode CSV, or ``[]`` when there is none."""
-    path = Path(csv_path)
-    if not path.exists():
-        return []
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def truncate_episodes(csv_path: str | Path, max_timestep: int) -> None:
-    """Drop the rows of episodes that ended after ``max_timestep`` (replayed after a resume)."""
-    path = Path(csv_path)
-    rows = read_episodes(path)
-    keep = [row for row in rows if int(row["timestep"]) <= max_timestep]
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=EPISODE_FIELDS)
-        writer.writeheader()
-        writer.writerows(keep)
-    os.replace(tmp, path)
-
-
 def _atomic(save: Any, path: Path) -> None:
     """Write through ``save(tmp)`` and rename, so a kill mid-write never leaves a broken file."""
     tmp = path.with_name(path.name + ".tmp")
@@ -141,15 +121,25 @@ class CheckpointCallback(BaseCallback):
     :param save_path: folder of the checkpoint
     :param save_freq: env steps (summed over envs) between checkpoints
     :param save_replay_buffer: also save the replay buffer, so a resume keeps it
+    :param config: the run config (:meth:`~sb3_mario.run.config.RunConfig.to_dict`) the model trains
+        with, kept in ``checkpoint.json`` so that ``--resume`` can tell which keys were edited since
     """
 
-    def __init__(self, save_path: str | Path, save_freq: int, save_replay_buffer: bool = False, verbose: int = 0):
+    def __init__(
+        self,
+        save_path: str | Path,
+        save_freq: int,
+        save_replay_buffer: bool = False,
+        config: dict[str, Any] | None = None,
+        verbose: int = 0,
+    ):
         super().__init__(verbose)
         if save_freq < 1:
             raise ValueError(f"save_freq must be >= 1, actual value: {save_freq}")
         self.save_path = Path(save_path)
         self.save_freq = save_freq
         self.save_replay_buffer = save_replay_buffer
+        self.config = config
         self._last = 0
 
     def _on_training_start(self) -> None:
@@ -169,63 +159,127 @@ class CheckpointCallback(BaseCallback):
         if self.save_replay_buffer:
             _atomic(self.model.save_replay_buffer, self.save_path / "replay_buffer.pkl")
         steps = self.model.num_timesteps  # the model's own count: also right outside learn()
-        meta = {"num_timesteps": steps, "replay_buffer": self.save_replay_buffer}
+        meta = {"num_timesteps": steps, "replay_buffer": self.save_replay_buffer, "config": self.config}
         _atomic(lambda p: p.write_text(json.dumps(meta)), self.save_path / "checkpoint.json")
         self._last = steps
         if self.verbose:
             print(f"Checkpoint at {steps} steps in {self.save_path}")
 
 
-class ResumableEvalCallback(EvalCallback):
-    """SB3's :class:`~stable_baselines3.common.callbacks.EvalCallback`, continued across ``--resume``.
+class EvalCallback(BaseCallback):
+    """Every ``eval_freq`` env steps, play ``n_episodes`` greedy episodes and keep the best models.
 
-    SB3's callback starts with an empty history: on a resumed run it would overwrite ``evaluations.npz``
-    with the evaluations after the resume only, and replace ``best_model.zip`` with the first of them
-    however it compares. This one first reads the ``evaluations.npz`` already in ``log_path`` (keeping
-    the evaluations up to the model's current step, as :func:`truncate_episodes` does for episodes)
-    and takes its best mean reward. A history with another number of episodes per evaluation cannot
-    share the file: it is kept as ``evaluations-until-<step>.npz`` and a new one starts.
+    The episodes are played by the evaluation core (:func:`~sb3_mario.run.evaluation.play_episodes`)
+    on an env from :func:`~sb3_mario.run.evaluation.make_eval_env`, whose first reset takes ``seed``
+    at every evaluation, so each evaluation plays the same starts (with in-turn no-op starts, every
+    start once). Evaluations fall on multiples of ``eval_freq`` env steps, counted over all envs
+    and across resumes. Logged as SB3's ``EvalCallback`` logs them (``eval/mean_reward``,
+    ``eval/mean_ep_length``, ``eval/success_rate``), with ``eval/wins`` and ``eval/mean_final_x_pos``.
 
-    Beside SB3's ``best_model.zip`` (the highest mean reward), ``best_win_rate_model.zip`` keeps the
-    model with the highest win rate (``info["is_success"]``), ties broken by mean reward: on Mario a
-    model that runs far and then stalls can out-score one that wins more often. Its best so far is
-    also taken from the history.
+    With a ``log_dir``, the history goes to ``evaluations.npz`` in SB3's format (``timesteps``,
+    ``results``, ``ep_lengths``, ``successes``) and the best models to ``best_model.zip`` (highest
+    mean reward, as SB3) and ``best_win_rate_model.zip`` (most wins, ties broken by mean reward: on
+    Mario a model that runs far and stalls can out-score one that wins more often). A resumed run
+    reads the history up to the model's step and carries on; a history with another number of
+    episodes per evaluation is kept as ``evaluations-until-<step>.npz`` and a new one starts.
+
+    :param eval_env: the evaluation env (one env, not a vec env)
+    :param n_episodes: episodes per evaluation
+    :param eval_freq: env steps between evaluations
+    :param log_dir: folder of the history and best models; ``None`` keeps nothing on disk
+    :param seed: seed of the env's first reset at each evaluation
     """
 
-    best_win_score: tuple[float, float] = (-np.inf, -np.inf)
-
-    def _on_step(self) -> bool:
-        evaluated = self.eval_freq > 0 and self.n_calls % self.eval_freq == 0
-        continue_training = super()._on_step()
-        if evaluated and self._is_success_buffer:
-            score = (float(np.mean(self._is_success_buffer)), self.last_mean_reward)
-            if score > self.best_win_score:
-                self.best_win_score = score
-                if self.best_model_save_path is not None:
-                    self.model.save(os.path.join(self.best_model_save_path, "best_win_rate_model"))
-        return continue_training
+    def __init__(
+        self,
+        eval_env: gym.Env,
+        n_episodes: int,
+        eval_freq: int,
+        log_dir: str | Path | None = None,
+        seed: int | None = None,
+        verbose: int = 0,
+    ):
+        super().__init__(verbose)
+        if eval_freq < 1 or n_episodes < 1:
+            raise ValueError(f"eval_freq and n_episodes must be >= 1, actual values: {eval_freq}, {n_episodes}")
+        self.eval_env = eval_env
+        self.n_episodes = n_episodes
+        self.eval_freq = eval_freq
+        self.log_dir = None if log_dir is None else Path(log_dir)
+        self.seed = seed
+        self.history: dict[str, list[Any]] = {"timesteps": [], "results": [], "ep_lengths": [], "successes": []}
+        self.best_mean_reward = -np.inf
+        self.best_win_score: tuple[float, float] = (-np.inf, -np.inf)
+        self._next = eval_freq
 
     def _init_callback(self) -> None:
-        super()._init_callback()
-        path = None if self.log_path is None else Path(self.log_path + ".npz")  # SB3 saves with np.savez
+        steps = self.model.num_timesteps
+        self._next = (steps // self.eval_freq + 1) * self.eval_freq
+        path = None if self.log_dir is None else self.log_dir / "evaluations.npz"
         if path is None or not path.exists():
             return
         with np.load(path) as saved:
             history = {key: saved[key] for key in saved.files}
-        keep = history["timesteps"] <= self.model.num_timesteps
-        if history["results"].shape[1:] != (self.n_eval_episodes,):
+        if history["results"].shape[1:] != (self.n_episodes,):
             path.rename(path.with_name(f"evaluations-until-{int(history['timesteps'][-1])}.npz"))
             return
-        self.evaluations_timesteps = history["timesteps"][keep].tolist()
-        self.evaluations_results = history["results"][keep].tolist()
-        self.evaluations_length = history["ep_lengths"][keep].tolist()
-        if "successes" in history:
-            self.evaluations_successes = history["successes"][keep].tolist()
-        if self.evaluations_results:
-            self.best_mean_reward = max(float(np.mean(r)) for r in self.evaluations_results)
-        if self.evaluations_successes and len(self.evaluations_successes) == len(self.evaluations_results):
-            scored = zip(self.evaluations_successes, self.evaluations_results, strict=True)
-            self.best_win_score = max((float(np.mean(w)), float(np.mean(r))) for w, r in scored)
+        keep = history["timesteps"] <= steps
+        self.history = {key: history[key][keep].tolist() if key in history else [] for key in self.history}
+        means = [float(np.mean(rewards)) for rewards in self.history["results"]]
+        self.best_mean_reward = max(means, default=-np.inf)
+        if len(self.history["successes"]) == len(means):
+            scores = [(float(np.mean(wins)), mean) for wins, mean in zip(self.history["successes"], means, strict=True)]
+            self.best_win_score = max(scores, default=self.best_win_score)
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps < self._next:
+            return True
+        while self._next <= self.num_timesteps:
+            self._next += self.eval_freq
+        return self.evaluate()
+
+    def evaluate(self) -> bool:
+        """Evaluate now, log, keep the history and the best models; ``False`` stops training."""
+        episodes = play_episodes(self.eval_env, Player(self.model), self.n_episodes, self.seed)
+        summary = summarize(episodes)
+        for key, value in (
+            ("timesteps", self.num_timesteps),
+            ("results", [e.reward for e in episodes]),
+            ("ep_lengths", [e.length for e in episodes]),
+            ("successes", [e.win for e in episodes]),
+        ):
+            self.history[key].append(value)
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            np.savez(self.log_dir / "evaluations.npz", **{k: np.array(v) for k, v in self.history.items()})
+        self.logger.record("eval/mean_reward", summary["mean_reward"])
+        self.logger.record("eval/mean_ep_length", summary["mean_length"])
+        self.logger.record("eval/success_rate", summary["win_rate"])
+        self.logger.record("eval/wins", summary["wins"])
+        self.logger.record("eval/mean_final_x_pos", summary["mean_x_pos"])
+        if self.verbose:
+            print(
+                f"Eval at {self.num_timesteps} steps: {summary['wins']}/{len(episodes)} won, "
+                f"mean reward {summary['mean_reward']:.1f}, mean final x_pos {summary['mean_x_pos']:.0f}"
+            )
+        if summary["mean_reward"] > self.best_mean_reward:
+            self.best_mean_reward = summary["mean_reward"]
+            self._save("best_model")
+        if (summary["win_rate"], summary["mean_reward"]) > self.best_win_score:
+            self.best_win_score = (summary["win_rate"], summary["mean_reward"])
+            self._save("best_win_rate_model")
+        keep_going = self._on_evaluation(episodes, summary)
+        self.logger.record("time/total_timesteps", self.num_timesteps, exclude="tensorboard")
+        self.logger.dump(self.num_timesteps)
+        return keep_going
+
+    def _save(self, name: str) -> None:
+        if self.log_dir is not None:
+            self.model.save(self.log_dir / name)
+
+    def _on_evaluation(self, episodes: list[Episode], summary: dict[str, Any]) -> bool:
+        """A hook for subclasses, called after each evaluation; ``False`` stops training."""
+        return True
 
 
 class StopTraining(BaseCallback):

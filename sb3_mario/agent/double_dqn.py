@@ -10,7 +10,7 @@ from stable_baselines3 import DQN
 from stable_baselines3.common.policies import BasePolicy
 from torch.nn import functional as F
 
-from sb3_mario.policies import MarioCnnPolicy
+from sb3_mario.agent.policies import MarioCnnPolicy
 
 
 def double_q_target(
@@ -53,7 +53,7 @@ class DoubleDQN(DQN):
     except for the target. Zips load with ``DoubleDQN.load`` and with ``DQN.load``.
 
     Also accepts the policy name ``"MarioCnnPolicy"`` (the tutorial's network, see
-    :class:`~sb3_mario.policies.MarioCNN`).
+    :class:`~sb3_mario.agent.policies.MarioCNN`).
     """
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {

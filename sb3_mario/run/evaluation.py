@@ -1,0 +1,295 @@
+"""The one evaluation path: models and their run configs, the evaluation env, playing episodes, summaries.
+
+Training evaluations (:class:`~sb3_mario.run.callbacks.EvalCallback`), tuning trials and the
+``evaluate`` and ``record`` commands all build their env with :func:`make_eval_env` from a run
+config and play it with :func:`play_episodes`.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from sb3_mario.env import make_mario_env
+from sb3_mario.errors import ConfigError
+from sb3_mario.run.config import CONFIG_FILE, RunConfig, resolve, setting, with_overrides
+from sb3_mario.run.seeding import seed_for
+
+
+def load_model(path: str | Path, device: str = "auto") -> Any:
+    """Load a DQN or DoubleDQN zip, with one clear error for a missing or broken file."""
+    from sb3_mario.agent.double_dqn import DoubleDQN
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"model file not found: {path}")
+    if not zipfile.is_zipfile(path):
+        raise ConfigError(f"{path} is not a model zip (not a zip archive)")
+    try:
+        return DoubleDQN.load(path, device=device)  # also reads DQN zips: same parameters
+    except Exception as e:  # a zip without SB3's data, or from an unrelated algorithm
+        raise ConfigError(f"{path} is not a DQN/DoubleDQN model zip ({type(e).__name__}: {e})") from None
+
+
+def find_model(source: str | Path) -> tuple[Path, Path | None]:
+    """The model zip and run config behind ``source``: a model zip, or a run folder.
+
+    In a run folder the model is ``final_model.zip``, else the last checkpoint's ``model.zip``. The
+    config of a zip is the ``.yaml`` of the same name beside it (as :mod:`~sb3_mario.run.export`
+    writes it), else the ``config.yaml`` of the run folder it lies in (also from ``checkpoints/`` or
+    ``eval/``); ``None`` when there is none.
+    """
+    source = Path(source)
+    if source.is_dir():
+        candidates = [source / "final_model.zip", source / "checkpoints" / "model.zip"]
+        model = next((path for path in candidates if path.is_file()), None)
+        if model is None:
+            raise ConfigError(f"{source} holds no final_model.zip nor checkpoints/model.zip")
+        configs = [source / CONFIG_FILE]
+    else:
+        model = source
+        run_dir = source.parent.parent if source.parent.name in ("checkpoints", "eval") else source.parent
+        configs = [source.with_suffix(".yaml"), run_dir / CONFIG_FILE]
+    return model, next((path for path in configs if path.is_file()), None)
+
+
+def model_config(model_path: str | Path) -> RunConfig:
+    """The run config a model was trained with (see :func:`find_model`), or the default one."""
+    _, config_path = find_model(model_path)
+    if config_path is None:
+        return resolve()
+    return RunConfig.read(config_path)
+
+
+def make_eval_env(
+    config: RunConfig,
+    *,
+    noop_max: int | None = None,
+    all_starts: bool = True,
+    repeat_action_probability: float = 0.0,
+    render_mode: str | None = None,
+) -> gym.Env:
+    """The one builder of evaluation envs: the run's training env with evaluation starts.
+
+    The level and ``env_kwargs`` (action set, frames, no-progress limit) are the run's; the starts
+    are the evaluation's own: ``noop_max`` no-op frames (the run's ``eval_noop_max`` by default),
+    0, 1, ..., ``noop_max`` in turn with ``all_starts`` (so ``noop_max + 1`` greedy episodes give the
+    exact win rate under random no-op starts) or drawn at random; sticky actions only when
+    ``repeat_action_probability`` asks for them, whatever training used.
+    """
+    noop_max = config.settings.eval_noop_max if noop_max is None else noop_max
+    if noop_max < 0:
+        raise ConfigError(f"noop_max must be >= 0, actual value: {noop_max}")
+    kwargs = {
+        **config.env_kwargs,
+        "noop_max": noop_max,
+        "noop_in_turn": all_starts and noop_max > 0,
+        "repeat_action_probability": repeat_action_probability,
+    }
+    try:
+        return make_mario_env(config.settings.level, render_mode=render_mode, **kwargs)
+    except (ValueError, TypeError) as e:
+        raise ConfigError(f"cannot build the evaluation env: {e}") from None
+
+
+def check_compatible(model: Any, env: Any, env_name: str) -> None:
+    """Raise a ConfigError naming both sides when the model cannot play ``env``."""
+    ours = (tuple(model.observation_space.shape), int(model.action_space.n))
+    theirs = (tuple(env.observation_space.shape), int(env.action_space.n))
+    if ours != theirs:
+        raise ConfigError(
+            f"the model expects observations {ours[0]} and {ours[1]} actions, but {env_name} gives "
+            f"observations {theirs[0]} and {theirs[1]} actions (check --action-set and the frame settings)"
+        )
+
+
+@dataclass
+class Episode:
+    """One evaluation episode."""
+
+    reward: float
+    length: int
+    win: bool
+    x_pos: int
+    noops: int = 0
+
+
+class Player:
+    """Pick actions greedily, or epsilon-greedily with its own seeded generator.
+
+    :param model: a DQN/DoubleDQN
+    :param epsilon: probability of a uniformly random action (0: greedy)
+    :param seed: seed of the epsilon draws
+    """
+
+    def __init__(self, model: Any, epsilon: float = 0.0, seed: int | None = None):
+        if not 0.0 <= epsilon <= 1.0:
+            raise ConfigError(f"epsilon must be in [0, 1], actual value: {epsilon}")
+        self.model = model
+        self.epsilon = epsilon
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, obs: np.ndarray) -> int:
+        if self.epsilon > 0 and self.rng.random() < self.epsilon:
+            return int(self.rng.integers(self.model.action_space.n))
+        action, _ = self.model.predict(obs, deterministic=True)
+        return int(action)
+
+
+def play_episode(env: gym.Env, player: Player, seed: int | None = None, on_frame: Any = None) -> Episode:
+    """Play one episode; ``on_frame(env)`` is called after the reset and after every step."""
+    obs, reset_info = env.reset(seed=seed)
+    noops = int(reset_info.get("noops", 0))
+    if on_frame is not None:
+        on_frame(env)
+    total, length = 0.0, 0
+    while True:
+        obs, reward, terminated, truncated, info = env.step(player(obs))
+        total += float(reward)
+        length += 1
+        if on_frame is not None:
+            on_frame(env)
+        if terminated or truncated:
+            return Episode(total, length, bool(info["is_success"]), int(info["x_pos"]), noops)
+
+
+def play_episodes(
+    env: gym.Env,
+    player: Player,
+    n_episodes: int,
+    seed: int | None = None,
+    on_frame: Any = None,
+    on_episode: Callable[[Episode], None] | None = None,
+) -> list[Episode]:
+    """The evaluation core: play ``n_episodes`` episodes on ``env``.
+
+    The first reset takes ``seed``; later ones go on with the env's own random stream (as SB3's vec
+    envs do), so the episodes of one call differ and the whole call repeats for the same seed.
+    ``on_episode`` is called with each finished episode (progress reports).
+    """
+    if n_episodes <= 0:
+        raise ConfigError(f"episodes must be positive, actual value: {n_episodes}")
+    episodes = []
+    for i in range(n_episodes):
+        episodes.append(play_episode(env, player, seed if i == 0 else None, on_frame))
+        if on_episode is not None:
+            on_episode(episodes[-1])
+    return episodes
+
+
+def summarize(episodes: list[Episode], all_starts: bool = False) -> dict[str, Any]:
+    """Win rate, reward, progress and length of some episodes; with ``all_starts``, the no-op
+    counts of the starts lost."""
+    rewards = np.array([e.reward for e in episodes])
+    return {
+        "episodes": len(episodes),
+        "win_rate": float(np.mean([e.win for e in episodes])),
+        "wins": int(sum(e.win for e in episodes)),
+        "mean_reward": float(rewards.mean()),
+        "std_reward": float(rewards.std()),
+        "mean_x_pos": float(np.mean([e.x_pos for e in episodes])),
+        "mean_length": float(np.mean([e.length for e in episodes])),
+        "lost_starts": sorted({e.noops for e in episodes if not e.win}) if all_starts else None,
+    }
+
+
+@dataclass
+class PlaySettings:
+    """What ``evaluate`` and ``record`` play; the model's run config gives the level and env otherwise."""
+
+    level: str | None = setting(None, "level to play (default: the model's)")
+    action_set: str | None = setting(None, "right_only, simple or complex (default: the model's)")
+    episodes: int = setting(10, "episodes to play")
+    epsilon: float = setting(0.0, "probability of a random action at each step; 0 plays greedily")
+    noop_max: int = setting(0, "start episodes with 0..N no-op frames (30 in Mnih et al. 2015); 0: the game's start")
+    all_starts: bool = setting(
+        False, "play 0, 1, ..., N no-op frames in turn: N + 1 greedy episodes give the exact win rate"
+    )
+    repeat_action_probability: float = setting(
+        0.0, "sticky actions: each frame repeats the last with this probability (0.25 in Machado et al. 2018)"
+    )
+    seed: int = setting(0, "seed of the env and the random actions (sb3_mario.run.seeding)")
+    device: str = setting("auto", "torch device of the model")
+
+
+def play(
+    model_path: str | Path,
+    play: PlaySettings,
+    render_mode: str | None = None,
+    on_frame: Any = None,
+    on_episode: Callable[[Episode], None] | None = None,
+) -> list[Episode]:
+    """Load a model and play ``play.episodes`` episodes on its run's evaluation env.
+
+    :raises ConfigError: for a missing or broken model, or one that does not fit the env
+    """
+    if play.all_starts and play.noop_max <= 0:
+        raise ConfigError(f"all_starts needs noop_max > 0, actual value: {play.noop_max}")
+    model = load_model(model_path, play.device)
+    config = model_config(model_path)
+    env_kwargs = {**config.env_kwargs, **({"action_set": play.action_set} if play.action_set else {})}
+    config = with_overrides(config, {"env_kwargs": env_kwargs}, {"level": play.level})
+    env = make_eval_env(
+        config,
+        noop_max=play.noop_max,
+        all_starts=play.all_starts,
+        repeat_action_probability=play.repeat_action_probability,
+        render_mode=render_mode,
+    )
+    try:
+        action_set = config.env_kwargs.get("action_set", "right_only")
+        check_compatible(model, env, f"level {config.settings.level} with action set {action_set}")
+        player = Player(model, play.epsilon, seed_for(play.seed, "epsilon"))
+        return play_episodes(env, player, play.episodes, seed_for(play.seed, "play"), on_frame, on_episode)
+    finally:
+        env.close()
+
+
+def evaluate(
+    model_path: str | Path,
+    play_settings: PlaySettings,
+    output: str | Path | None = None,
+    on_episode: Callable[[Episode], None] | None = None,
+) -> dict[str, Any]:
+    """Play the episodes of ``play_settings`` and return (and optionally write as JSON) the summary.
+
+    The emulator is deterministic: greedy episodes from the same start repeat exactly. Use
+    ``epsilon`` (e.g. 0.02, the training floor), ``repeat_action_probability`` (0.25) or
+    ``noop_max`` (e.g. 30 random no-op frames at the start) to measure how robust the agent is; with
+    ``all_starts`` each no-op count is played in turn, and ``lost_starts`` lists those lost.
+    """
+    results = play(model_path, play_settings, on_episode=on_episode)
+    summary = {
+        "model": str(model_path),
+        **asdict(play_settings),
+        **summarize(results, play_settings.all_starts),
+        "per_episode": [asdict(e) for e in results],
+    }
+    if output is not None:
+        Path(output).write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The summary as a small aligned table."""
+    rows = [
+        ("episodes", f"{summary['episodes']}"),
+        ("win rate", f"{100 * summary['win_rate']:.1f} % ({summary['wins']} won)"),
+        ("reward", f"{summary['mean_reward']:.1f} +/- {summary['std_reward']:.1f}"),
+        ("final x_pos", f"{summary['mean_x_pos']:.0f}"),
+        ("length", f"{summary['mean_length']:.0f} steps"),
+    ]
+    n = summary["noop_max"]
+    noops = f"each of 0..{n} no-op frames in turn" if summary["all_starts"] else f"up to {n} no-op frames"
+    sticky = summary.get("repeat_action_probability", 0.0)
+    rows.append(("start", f"epsilon {summary['epsilon']}, {noops}, sticky actions {sticky}"))
+    if summary["all_starts"]:
+        rows.append(("lost starts", f"{', '.join(map(str, summary['lost_starts'])) or 'none'} (no-op frames)"))
+    return "\n".join(f"{name:<12} {value}" for name, value in rows)
