@@ -20,17 +20,9 @@ from sb3_mario.env.backend import quiet_legacy_import
 
 quiet_legacy_import()
 
-from sb3_mario import _moved
-from sb3_mario.env import (
-    ACTION_SETS,
-    ALL_LEVELS,
-    RANDOM_STAGES_ID,
-    env_id,
-    make_mario_env,
-    make_mario_vec_env,
-    parse_level,
-    register_envs,
-)
+from sb3_mario import _moved, env
+from sb3_mario.env import *  # noqa: F403  (the env layer's public names)
+from sb3_mario.env import register_envs
 from sb3_mario.errors import ConfigError
 
 __version__ = "0.1.0"
@@ -47,18 +39,7 @@ _LAZY = {
     "get_preset": "sb3_mario.agent.presets",
 }
 
-__all__ = [
-    "ACTION_SETS",
-    "ALL_LEVELS",
-    "ConfigError",
-    "RANDOM_STAGES_ID",
-    "env_id",
-    "make_mario_env",
-    "make_mario_vec_env",
-    "parse_level",
-    "register_envs",
-    *_LAZY,
-]
+__all__ = [*env.__all__, "ConfigError", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

@@ -126,21 +126,17 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from sb3_mario.run import training
-    from sb3_mario.run.config import RunConfig, RunSettings, resolve, with_overrides
+    from sb3_mario.run.config import RunSettings, resolve
     from sb3_mario.run.progress import set_torch_threads
 
+    set_torch_threads("learn")
     settings = given(args, RunSettings)
-    if args.resume:
-        config = with_overrides(RunConfig.load(args.resume), _hyperparam_overrides(args), settings)
-    else:
-        config = resolve(args.preset, args.config, _hyperparam_overrides(args), settings)
-    n_envs = int(config.hyperparams.get("n_envs", 1))
-    set_torch_threads("learn", n_envs if config.settings.vec_env == "subproc" and n_envs > 1 else 0)
     if args.resume:
         if args.preset or args.config or args.run_dir:
             raise ConfigError("--resume continues a run with its config.yaml: edit that instead of --preset/--config")
         training.resume(args.resume, _hyperparam_overrides(args), settings, progress_bar=args.progress_bar)
         return 0
+    config = resolve(args.preset, args.config, _hyperparam_overrides(args), settings)
     run_dir = args.run_dir or f"runs/{config.settings.algo}-{config.settings.level}"
     training.train(config, run_dir, progress_bar=args.progress_bar)
     return 0

@@ -92,3 +92,14 @@ if HAS_TORCH:
     # One thread: the suite runs beside other work on 2-core machines, where torch's spinning
     # thread pool costs more than it gains on these tiny batches.
     torch.set_num_threads(1)
+
+
+@pytest.fixture
+def model_zip(tmp_path, scripted):
+    """An untrained DoubleDQN zip for the scripted game (its spaces: (4, 84, 84) and 5 actions)."""
+    from sb3_mario import DoubleDQN, make_mario_env
+
+    scripted([1.0])
+    path = tmp_path / "model.zip"
+    DoubleDQN("MarioCnnPolicy", make_mario_env("1-1"), buffer_size=100, seed=0, device="cpu").save(path)
+    return path

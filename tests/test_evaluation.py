@@ -1,22 +1,13 @@
-"""Evaluation with every no-op start played in turn."""
+"""Evaluation: every no-op start in turn, the evaluation env, the Q estimate against the discounted return."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.needs_torch
-
-
-@pytest.fixture
-def model_zip(tmp_path: Path, scripted) -> Path:
-    from sb3_mario import DoubleDQN, make_mario_env
-
-    scripted([1.0] * 40)
-    path = tmp_path / "model.zip"
-    DoubleDQN("MarioCnnPolicy", make_mario_env("1-1"), buffer_size=100, seed=0, device="cpu").save(path)
-    return path
 
 
 @pytest.mark.parametrize("flag", [False, True])
@@ -84,21 +75,72 @@ def test_the_evaluation_env_is_the_runs_env_with_evaluation_starts(scripted):
     assert sticky[RandomNoopStart]._noop_max == 5 and not sticky[RandomNoopStart]._in_turn
 
 
-def test_play_reads_the_models_run_config(tmp_path: Path, scripted):
+def test_play_reads_the_models_run_config(model_zip: Path, tmp_path: Path, scripted):
     """evaluate plays the env of the model's run: its level and no-progress limit (its .yaml beside it)."""
     from sb3_mario.run.config import resolve
     from sb3_mario.run.evaluation import PlaySettings, play
 
     scripted([0.0] * 40, xs=[40] * 40)  # Mario never moves
-    model = tmp_path / "model.zip"
-    DoubleDQN_zip(model)
+    model = model_zip
     assert [e.length for e in play(model, PlaySettings(episodes=1, device="cpu"))] == [10]  # the game's end
     resolve(hyperparams={"env_kwargs": {"no_progress_steps": 3}}).save(tmp_path)
     (tmp_path / "config.yaml").rename(tmp_path / "model.yaml")
     assert [e.length for e in play(model, PlaySettings(episodes=1, device="cpu"))] == [3]  # the run's limit
 
 
-def DoubleDQN_zip(path: Path) -> None:
-    from sb3_mario import DoubleDQN, make_mario_env
+class HandSetPlayer:
+    """A Player whose Q-values are set by hand: 10 for action 1, 3 for action 2, 0 for the others."""
 
-    DoubleDQN("MarioCnnPolicy", make_mario_env("1-1"), buffer_size=100, seed=0, device="cpu").save(path)
+    @staticmethod
+    def make(epsilon: float = 0.0):
+        from types import SimpleNamespace
+
+        from sb3_mario.run.evaluation import Player
+
+        class _Player(Player):
+            def q_values(self, obs):
+                return np.array([0.0, 10.0, 3.0, 0.0, 0.0])
+
+        return _Player(SimpleNamespace(gamma=0.5), epsilon=epsilon, seed=0)
+
+
+def test_q_estimate_and_discounted_return_on_a_scripted_episode(scripted):
+    from sb3_mario import make_mario_env
+    from sb3_mario.run.evaluation import discounted_returns, play_episode, summarize
+
+    np.testing.assert_allclose(discounted_returns([4.0, 4.0, 4.0], 0.5), [7.0, 6.0, 4.0])
+    scripted([1.0] * 12)  # 3 agent steps of 4 frames, 4.0 each, then the game ends (terminated)
+    episode = play_episode(make_mario_env("1-1"), HandSetPlayer.make(), seed=0)
+    assert (episode.length, episode.truncated) == (3, False)
+    assert episode.q_estimate == 10.0  # greedy: action 1 at every state
+    assert episode.discounted_return == pytest.approx((7.0 + 6.0 + 4.0) / 3)  # gamma 0.5
+    random = play_episode(make_mario_env("1-1"), HandSetPlayer.make(epsilon=1.0), seed=0)
+    sums = {a + b + c for a in (0.0, 3.0, 10.0) for b in (0.0, 3.0, 10.0) for c in (0.0, 3.0, 10.0)}
+    assert random.q_estimate * 3 in sums  # the Q-value of the action taken, random or not: 0, 3 or 10
+
+    # a truncated episode's return is unknown after the cut: its states are left out of the means
+    scripted([1.0] * 40, xs=[40] * 40)  # Mario never moves: 2 steps without progress end it as truncated
+    cut = play_episode(make_mario_env("1-1", no_progress_steps=2), HandSetPlayer.make(), seed=0)
+    assert (cut.length, cut.truncated, cut.discounted_return) == (2, True, pytest.approx((4.0 + 2.0 + 4.0) / 2))
+    summary = summarize([episode, cut])
+    assert summary["q_estimate"] == 10.0 and summary["truncated"] == 1
+    assert summary["discounted_return"] == pytest.approx(17.0 / 3)
+    assert summarize([cut])["q_estimate"] is None and summarize([cut])["discounted_return"] is None
+
+
+def test_a_training_run_logs_the_estimate_and_the_return(tmp_path: Path, scripted):
+    import csv
+
+    from sb3_mario.run.config import resolve
+    from sb3_mario.run.training import train
+
+    scripted([1.0] * 12)  # every evaluation episode: 3 steps of 4.0, terminated
+    hyperparams = {"n_timesteps": 200, "n_envs": 1, "buffer_size": 300, "learning_starts": 50, "gamma": 0.9}
+    settings = {"vec_env": "dummy", "eval_freq": 100, "eval_episodes": 2, "device": "cpu"}
+    train(resolve(hyperparams=hyperparams, settings=settings), tmp_path, progress_bar=False)
+    with open(tmp_path / "logs" / "000000000" / "progress.csv", newline="") as f:
+        rows = [row for row in csv.DictReader(f) if row["eval/discounted_return"]]
+    assert [int(row["time/total_timesteps"]) for row in rows] == [100, 200]
+    for row in rows:  # G = 4 + 0.9 * 4 + 0.81 * 4, 4 + 0.9 * 4, 4 at the 3 states
+        assert float(row["eval/discounted_return"]) == pytest.approx((10.84 + 7.6 + 4.0) / 3)
+        assert np.isfinite(float(row["eval/q_estimate"]))

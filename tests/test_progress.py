@@ -41,23 +41,12 @@ def test_threads_are_set_by_kind_unless_the_user_chose(monkeypatch: pytest.Monke
     monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
     monkeypatch.setattr("sb3_mario.run.progress.os.cpu_count", lambda: 4)
     assert set_torch_threads("act") == 1
-    assert set_torch_threads("learn", subprocess_envs=2) == 2
-    assert set_torch_threads("learn", subprocess_envs=6) == 1
+    assert set_torch_threads("learn") == 4
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
-    assert set_torch_threads("act") is None
-    assert calls == [1, 2, 1]
+    assert set_torch_threads("act") is None and set_torch_threads("learn") is None
+    assert calls == [1, 4]
     with pytest.raises(ValueError, match="unknown kind of process 'watch': valid kinds are act, learn"):
         set_torch_threads("watch")
-
-
-@pytest.fixture
-def model_zip(tmp_path: Path, scripted) -> Path:
-    from sb3_mario import DoubleDQN, make_mario_env
-
-    scripted([1.0] * 8)
-    path = tmp_path / "model.zip"
-    DoubleDQN("MarioCnnPolicy", make_mario_env("1-1"), buffer_size=100, seed=0, device="cpu").save(path)
-    return path
 
 
 EPISODE_LINE = re.compile(r"^episode (\d)/3: (won|lost at x_pos 48); (\d)/\1 won \(\d+ %\)")

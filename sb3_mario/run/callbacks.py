@@ -174,7 +174,9 @@ class EvalCallback(BaseCallback):
     at every evaluation, so each evaluation plays the same starts (with in-turn no-op starts, every
     start once). Evaluations fall on multiples of ``eval_freq`` env steps, counted over all envs
     and across resumes. Logged as SB3's ``EvalCallback`` logs them (``eval/mean_reward``,
-    ``eval/mean_ep_length``, ``eval/success_rate``), with ``eval/wins`` and ``eval/mean_final_x_pos``.
+    ``eval/mean_ep_length``, ``eval/success_rate``), with ``eval/wins``, ``eval/mean_final_x_pos``, and
+    ``eval/q_estimate`` and ``eval/discounted_return``: the mean Q-value of the actions taken and the mean
+    discounted return obtained from the same states (see :class:`~sb3_mario.run.evaluation.Episode`).
 
     With a ``log_dir``, the history goes to ``evaluations.npz`` in SB3's format (``timesteps``,
     ``results``, ``ep_lengths``, ``successes``) and the best models to ``best_model.zip`` (highest
@@ -257,6 +259,8 @@ class EvalCallback(BaseCallback):
         self.logger.record("eval/success_rate", summary["win_rate"])
         self.logger.record("eval/wins", summary["wins"])
         self.logger.record("eval/mean_final_x_pos", summary["mean_x_pos"])
+        for key in ("q_estimate", "discounted_return"):  # van Hasselt et al. (2016), Figure 3; NaN: all truncated
+            self.logger.record(f"eval/{key}", np.nan if summary[key] is None else summary[key])
         if self.verbose:
             print(
                 f"Eval at {self.num_timesteps} steps: {summary['wins']}/{len(episodes)} won, "

@@ -112,17 +112,37 @@ def check_compatible(model: Any, env: Any, env_name: str) -> None:
 
 @dataclass
 class Episode:
-    """One evaluation episode."""
+    """One evaluation episode.
+
+    ``q_estimate`` and ``discounted_return`` are means over the episode's states: the online
+    network's Q-value of the action taken there, and the discounted return obtained from there to the
+    episode's end (van Hasselt et al. 2016, Figure 3). After a truncation the return is unknown, so a
+    truncated episode's return is only what it got before the cut: summaries leave such episodes out.
+    """
 
     reward: float
     length: int
     win: bool
     x_pos: int
     noops: int = 0
+    truncated: bool = False
+    q_estimate: float = float("nan")
+    discounted_return: float = float("nan")
+
+
+def discounted_returns(rewards: list[float], gamma: float) -> np.ndarray:
+    """``G_t = r_t + gamma * G_{t+1}`` from each step to the end of the rewards."""
+    returns = np.zeros(len(rewards))
+    g = 0.0
+    for t in reversed(range(len(rewards))):
+        g = rewards[t] + gamma * g
+        returns[t] = g
+    return returns
 
 
 class Player:
-    """Pick actions greedily, or epsilon-greedily with its own seeded generator.
+    """Pick actions greedily, or epsilon-greedily with its own seeded generator, and note the Q-value
+    of each action taken.
 
     :param model: a DQN/DoubleDQN
     :param epsilon: probability of a uniformly random action (0: greedy)
@@ -135,12 +155,25 @@ class Player:
         self.model = model
         self.epsilon = epsilon
         self.rng = np.random.default_rng(seed)
+        self.gamma = float(model.gamma)
+        self.last_q = float("nan")
+
+    def q_values(self, obs: np.ndarray) -> np.ndarray:
+        """The online network's Q-values of one observation (what ``predict`` takes the argmax of)."""
+        import torch as th
+
+        obs_tensor, _ = self.model.policy.obs_to_tensor(obs)
+        with th.no_grad():
+            return self.model.q_net(obs_tensor)[0].cpu().numpy()
 
     def __call__(self, obs: np.ndarray) -> int:
+        q = self.q_values(obs)
         if self.epsilon > 0 and self.rng.random() < self.epsilon:
-            return int(self.rng.integers(self.model.action_space.n))
-        action, _ = self.model.predict(obs, deterministic=True)
-        return int(action)
+            action = int(self.rng.integers(len(q)))
+        else:
+            action = int(np.argmax(q))
+        self.last_q = float(q[action])
+        return action
 
 
 def play_episode(env: gym.Env, player: Player, seed: int | None = None, on_frame: Any = None) -> Episode:
@@ -149,15 +182,24 @@ def play_episode(env: gym.Env, player: Player, seed: int | None = None, on_frame
     noops = int(reset_info.get("noops", 0))
     if on_frame is not None:
         on_frame(env)
-    total, length = 0.0, 0
+    rewards, estimates = [], []
     while True:
         obs, reward, terminated, truncated, info = env.step(player(obs))
-        total += float(reward)
-        length += 1
+        rewards.append(float(reward))
+        estimates.append(player.last_q)
         if on_frame is not None:
             on_frame(env)
         if terminated or truncated:
-            return Episode(total, length, bool(info["is_success"]), int(info["x_pos"]), noops)
+            return Episode(
+                reward=sum(rewards),
+                length=len(rewards),
+                win=bool(info["is_success"]),
+                x_pos=int(info["x_pos"]),
+                noops=noops,
+                truncated=bool(truncated and not terminated),
+                q_estimate=float(np.mean(estimates)),
+                discounted_return=float(np.mean(discounted_returns(rewards, player.gamma))),
+            )
 
 
 def play_episodes(
@@ -186,8 +228,11 @@ def play_episodes(
 
 def summarize(episodes: list[Episode], all_starts: bool = False) -> dict[str, Any]:
     """Win rate, reward, progress and length of some episodes; with ``all_starts``, the no-op
-    counts of the starts lost."""
+    counts of the starts lost; the mean Q estimate and discounted return over the states of the
+    episodes that ended without a truncation (see :class:`Episode`)."""
     rewards = np.array([e.reward for e in episodes])
+    ended = [e for e in episodes if not e.truncated]  # the return after a truncation is unknown
+    states = sum(e.length for e in ended)
     return {
         "episodes": len(episodes),
         "win_rate": float(np.mean([e.win for e in episodes])),
@@ -197,6 +242,10 @@ def summarize(episodes: list[Episode], all_starts: bool = False) -> dict[str, An
         "mean_x_pos": float(np.mean([e.x_pos for e in episodes])),
         "mean_length": float(np.mean([e.length for e in episodes])),
         "lost_starts": sorted({e.noops for e in episodes if not e.win}) if all_starts else None,
+        # means over the states of the episodes that were not truncated, None without one
+        "q_estimate": sum(e.q_estimate * e.length for e in ended) / states if ended else None,
+        "discounted_return": sum(e.discounted_return * e.length for e in ended) / states if ended else None,
+        "truncated": len(episodes) - len(ended),
     }
 
 
@@ -290,6 +339,14 @@ def format_summary(summary: dict[str, Any]) -> str:
     noops = f"each of 0..{n} no-op frames in turn" if summary["all_starts"] else f"up to {n} no-op frames"
     sticky = summary.get("repeat_action_probability", 0.0)
     rows.append(("start", f"epsilon {summary['epsilon']}, {noops}, sticky actions {sticky}"))
+    if summary["q_estimate"] is not None:
+        rows.append(
+            (
+                "Q estimate",
+                f"{summary['q_estimate']:.1f}, discounted return {summary['discounted_return']:.1f} "
+                f"(states of the {summary['episodes'] - summary['truncated']} episodes not truncated)",
+            )
+        )
     if summary["all_starts"]:
         rows.append(("lost starts", f"{', '.join(map(str, summary['lost_starts'])) or 'none'} (no-op frames)"))
     return "\n".join(f"{name:<12} {value}" for name, value in rows)

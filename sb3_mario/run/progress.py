@@ -73,20 +73,21 @@ def format_duration(seconds: float) -> str:
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
-def set_torch_threads(kind: str, subprocess_envs: int = 0) -> int | None:
+def set_torch_threads(kind: str) -> int | None:
     """Give torch the intra-op threads that suit a kind of process, unless the user chose them.
 
     * ``"act"`` (``evaluate``, ``record``, tuning workers): one thread. Acting on one observation at a
-      time gains nothing from more, and torch's OpenMP threads spin while they wait, taking cores
-      from whatever runs beside (docs/benchmarks.md measures it).
-    * ``"learn"`` (``train``): the cores the env workers leave, at least one.
+      time gains little from more, and torch's OpenMP threads spin while they wait, taking cores from
+      whatever runs beside (docs/benchmarks.md measures both).
+    * ``"learn"`` (``train``): every core. SB3's loop is synchronous: the env workers wait while the
+      learner updates, so the updates may use the cores the workers step on (measured faster than one
+      thread with 2 env workers on 2 cores, docs/benchmarks.md).
 
     A user's ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` wins: then nothing is changed. Library
     functions never call this; the command line does, so ``torch.set_num_threads`` in a user's own
     code is never overridden.
 
     :param kind: ``"act"`` or ``"learn"``
-    :param subprocess_envs: env worker processes beside the learner
     :return: the threads set, or ``None`` when the user's setting was kept
     """
     if kind not in ("act", "learn"):
@@ -95,6 +96,6 @@ def set_torch_threads(kind: str, subprocess_envs: int = 0) -> int | None:
         return None
     import torch
 
-    threads = 1 if kind == "act" else max(1, (os.cpu_count() or 1) - subprocess_envs)
+    threads = 1 if kind == "act" else os.cpu_count() or 1
     torch.set_num_threads(threads)
     return threads
