@@ -136,7 +136,7 @@ def test_a_training_run_logs_the_estimate_and_the_return(tmp_path: Path, scripte
 
     scripted([1.0] * 12)  # every evaluation episode: 3 steps of 4.0, terminated
     hyperparams = {"n_timesteps": 200, "n_envs": 1, "buffer_size": 300, "learning_starts": 50, "gamma": 0.9}
-    settings = {"vec_env": "dummy", "eval_freq": 100, "eval_episodes": 2, "device": "cpu"}
+    settings = {"vec_env": "dummy", "eval_freq": 100, "eval_episodes": 2, "eval_noop_max": 0, "device": "cpu"}
     train(resolve(hyperparams=hyperparams, settings=settings), tmp_path, progress_bar=False)
     with open(tmp_path / "logs" / "000000000" / "progress.csv", newline="") as f:
         rows = [row for row in csv.DictReader(f) if row["eval/discounted_return"]]

@@ -50,3 +50,26 @@ def test_runs_of_one_configuration_share_a_colour_and_seeds_share_a_line_style()
 
     names = ["article-dqn-s0", "ddqn-s0", "article-dqn-s1", "ddqn-s1", "ddqn-1-1"]
     assert run_styles(names) == [(0, "-"), (1, "-"), (0, "--"), (1, "--"), (2, "-")]
+
+
+def test_the_estimates_of_runs_that_have_them_get_a_third_panel(tmp_path: Path):
+    from sb3_mario.run.plotting import plot_runs, read_estimates
+
+    with_estimates = write_run(tmp_path / "ddqn-s0", [0, 1], [100, 200])
+    (with_estimates / "eval").mkdir()
+    np.savez(
+        with_estimates / "eval" / "evaluations.npz",
+        timesteps=[50, 100],
+        results=[[1.0], [2.0]],
+        q_estimate=[12.0, 9.5],
+        discounted_return=[8.0, 9.0],
+    )
+    without = write_run(tmp_path / "dqn-s0", [0, 0], [100, 200])
+    assert read_estimates(without) is None
+    fig = plot_runs([with_estimates, without], tmp_path / "plot.png", block=1)
+    assert [ax.get_title() for ax in fig.axes][2] == "Q estimate and discounted return"
+    lines = fig.axes[2].lines
+    assert [line.get_label() for line in lines] == ["ddqn-s0 Q estimate", "ddqn-s0 return"]
+    assert lines[0].get_ydata().tolist() == [12.0, 9.5] and lines[1].get_ydata().tolist() == [8.0, 9.0]
+    assert lines[0].get_xdata().tolist() == [50, 100]
+    assert len(plot_runs([without], tmp_path / "two.png", block=1).axes) == 2

@@ -166,6 +166,10 @@ class CheckpointCallback(BaseCallback):
             print(f"Checkpoint at {steps} steps in {self.save_path}")
 
 
+#: What ``evaluations.npz`` keeps per evaluation: SB3's keys, then the means of the Q estimate and return.
+HISTORY_KEYS = ("timesteps", "results", "ep_lengths", "successes", "q_estimate", "discounted_return")
+
+
 class EvalCallback(BaseCallback):
     """Every ``eval_freq`` env steps, play ``n_episodes`` greedy episodes and keep the best models.
 
@@ -179,9 +183,10 @@ class EvalCallback(BaseCallback):
     discounted return obtained from the same states (see :class:`~sb3_mario.run.evaluation.Episode`).
 
     With a ``log_dir``, the history goes to ``evaluations.npz`` in SB3's format (``timesteps``,
-    ``results``, ``ep_lengths``, ``successes``) and the best models to ``best_model.zip`` (highest
-    mean reward, as SB3) and ``best_win_rate_model.zip`` (most wins, ties broken by mean reward: on
-    Mario a model that runs far and stalls can out-score one that wins more often). A resumed run
+    ``results``, ``ep_lengths``, ``successes``, plus ``q_estimate`` and ``discounted_return``) and
+    the best models to ``best_model.zip`` (highest mean reward, as SB3) and
+    ``best_win_rate_model.zip`` (most wins, ties broken by mean reward: on Mario a model that runs
+    far and stalls can out-score one that wins more often). A resumed run
     reads the history up to the model's step and carries on; a history with another number of
     episodes per evaluation is kept as ``evaluations-until-<step>.npz`` and a new one starts.
 
@@ -209,7 +214,7 @@ class EvalCallback(BaseCallback):
         self.eval_freq = eval_freq
         self.log_dir = None if log_dir is None else Path(log_dir)
         self.seed = seed
-        self.history: dict[str, list[Any]] = {"timesteps": [], "results": [], "ep_lengths": [], "successes": []}
+        self.history: dict[str, list[Any]] = {key: [] for key in HISTORY_KEYS}
         self.best_mean_reward = -np.inf
         self.best_win_score: tuple[float, float] = (-np.inf, -np.inf)
         self._next = eval_freq
@@ -226,7 +231,8 @@ class EvalCallback(BaseCallback):
             path.rename(path.with_name(f"evaluations-until-{int(history['timesteps'][-1])}.npz"))
             return
         keep = history["timesteps"] <= steps
-        self.history = {key: history[key][keep].tolist() if key in history else [] for key in self.history}
+        missing = [np.nan] * int(keep.sum())  # a history from before a key was kept
+        self.history = {key: history[key][keep].tolist() if key in history else missing for key in HISTORY_KEYS}
         means = [float(np.mean(rewards)) for rewards in self.history["results"]]
         self.best_mean_reward = max(means, default=-np.inf)
         if len(self.history["successes"]) == len(means):
@@ -249,6 +255,8 @@ class EvalCallback(BaseCallback):
             ("results", [e.reward for e in episodes]),
             ("ep_lengths", [e.length for e in episodes]),
             ("successes", [e.win for e in episodes]),
+            ("q_estimate", np.nan if summary["q_estimate"] is None else summary["q_estimate"]),
+            ("discounted_return", np.nan if summary["discounted_return"] is None else summary["discounted_return"]),
         ):
             self.history[key].append(value)
         if self.log_dir is not None:
@@ -260,7 +268,7 @@ class EvalCallback(BaseCallback):
         self.logger.record("eval/wins", summary["wins"])
         self.logger.record("eval/mean_final_x_pos", summary["mean_x_pos"])
         for key in ("q_estimate", "discounted_return"):  # van Hasselt et al. (2016), Figure 3; NaN: all truncated
-            self.logger.record(f"eval/{key}", np.nan if summary[key] is None else summary[key])
+            self.logger.record(f"eval/{key}", self.history[key][-1])
         if self.verbose:
             print(
                 f"Eval at {self.num_timesteps} steps: {summary['wins']}/{len(episodes)} won, "

@@ -77,9 +77,23 @@ def run_styles(names: list[str]) -> list[tuple[int, str]]:
     return styles
 
 
+def read_estimates(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Env steps, mean Q estimate and mean discounted return of a run's evaluations (from
+    ``eval/evaluations.npz``); ``None`` for a run without them."""
+    path = Path(run_dir) / "eval" / "evaluations.npz"
+    if not path.is_file():
+        return None
+    with np.load(path) as saved:
+        if "q_estimate" not in saved.files:
+            return None
+        return saved["timesteps"], saved["q_estimate"], saved["discounted_return"]
+
+
 def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500) -> object:
-    """Plot average reward (left) and win % (right) per ``block`` episodes, one line per run
-    (coloured by configuration, styled by seed: :func:`run_styles`).
+    """Plot average reward (left) and win % (middle) per ``block`` episodes, one line per run
+    (coloured by configuration, styled by seed: :func:`run_styles`); when runs have them, a third
+    panel draws each evaluation's mean Q estimate (solid) against the discounted return obtained
+    (dashed), against env steps, as van Hasselt et al. (2016), Figure 3.
 
     :return: the matplotlib figure (also written to ``output`` as PNG)
     """
@@ -90,7 +104,10 @@ def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500) 
 
     if block < 1:
         raise ConfigError(f"block must be >= 1, actual value: {block}")
-    fig, (ax_reward, ax_win) = plt.subplots(1, 2, figsize=(11, 4))
+    estimates = [read_estimates(run_dir) for run_dir in run_dirs]
+    has_estimates = any(e is not None for e in estimates)
+    fig, axes = plt.subplots(1, 3 if has_estimates else 2, figsize=(16.5 if has_estimates else 11, 4))
+    ax_reward, ax_win = axes[0], axes[1]
     names = [Path(run_dir).name for run_dir in run_dirs]
     for run_dir, label, (colour, linestyle) in zip(run_dirs, names, run_styles(names), strict=True):
         rows = read_episodes(Path(run_dir) / "episodes.csv")
@@ -103,7 +120,15 @@ def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500) 
         ax_win.plot(ends, wins, **style)
     ax_reward.set(title=f"Average reward per {block} episodes", xlabel="episode", ylabel="reward")
     ax_win.set(title=f"Win % per {block} episodes", xlabel="episode", ylabel="win %", ylim=(-2, 102))
-    for ax in (ax_reward, ax_win):
+    if has_estimates:
+        ax_q = axes[2]
+        for label, (colour, _), estimate in zip(names, run_styles(names), estimates, strict=True):
+            if estimate is not None:
+                steps, q, returns = estimate
+                ax_q.plot(steps, q, color=f"C{colour % 10}", marker="o", markersize=3, label=f"{label} Q estimate")
+                ax_q.plot(steps, returns, color=f"C{colour % 10}", linestyle="--", label=f"{label} return")
+        ax_q.set(title="Q estimate and discounted return", xlabel="env steps", ylabel="value")
+    for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
