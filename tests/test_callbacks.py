@@ -89,3 +89,48 @@ def test_every_evaluation_plays_the_same_starts(tmp_path: Path, scripted):
     model.learn(8, callback=callback)
     assert callback.history["timesteps"] == [4, 8]
     assert callback.history["results"] == [[20.0, 19.0, 18.0]] * 2  # 20 frames less the no-op frames
+
+
+@pytest.mark.parametrize("stop", [False, True])
+def test_an_evaluation_that_wins_every_start_checks_the_bar(tmp_path: Path, scripted, stop: bool):
+    """The scripted flag game is won whatever the actions: the bar's tests win 4 of 4 each, at the
+    first evaluation; with stop_at_bar training ends there."""
+    import functools
+
+    from stable_baselines3 import DQN
+
+    from sb3_mario import make_mario_env, make_mario_vec_env
+    from sb3_mario.run.callbacks import EvalCallback
+    from sb3_mario.run.config import resolve
+    from sb3_mario.run.evaluation import Bar
+
+    scripted([1.0] * 3, flag=True)
+    bar = Bar(episodes=4)
+    check = functools.partial(bar.check, config=resolve(), seed=0)
+    assert check(DQN("MlpPolicy", make_mario_vec_env(1), buffer_size=100, device="cpu")) == {
+        "epsilon_win_rate": 1.0,
+        "sticky_win_rate": 1.0,
+        "met": True,
+    }
+    model = DQN("MlpPolicy", make_mario_vec_env(1), learning_starts=10_000, buffer_size=100, train_freq=1, device="cpu")
+    callback = EvalCallback(make_mario_env("1-1"), 2, 5, tmp_path, seed=0, bar_check=check, stop_at_bar=stop)
+    model.learn(10, callback=callback)
+    assert model.num_timesteps == (5 if stop else 10)
+    assert callback.bar_met_at == 5 and (tmp_path / "bar_model.zip").exists()
+    assert int(np.load(tmp_path / "evaluations.npz")["bar_met_at"]) == 5
+    assert model.logger.name_to_value.get("eval/sticky_success_rate", 1.0) == 1.0
+
+
+def test_the_bar_is_not_checked_until_every_start_is_won(tmp_path: Path, scripted):
+    from stable_baselines3 import DQN
+
+    from sb3_mario import make_mario_env, make_mario_vec_env
+    from sb3_mario.run.callbacks import EvalCallback
+
+    scripted([1.0] * 3, flag=False)
+    calls = []
+    model = DQN("MlpPolicy", make_mario_vec_env(1), learning_starts=10_000, buffer_size=100, train_freq=1, device="cpu")
+    callback = EvalCallback(make_mario_env("1-1"), 2, 5, tmp_path, seed=0, bar_check=calls.append, stop_at_bar=True)
+    model.learn(10, callback=callback)
+    assert calls == [] and model.num_timesteps == 10 and callback.bar_met_at is None
+    assert "bar_met_at" not in np.load(tmp_path / "evaluations.npz").files

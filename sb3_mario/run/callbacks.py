@@ -9,6 +9,7 @@ import os
 import signal
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -194,7 +195,19 @@ class EvalCallback(BaseCallback):
     :param n_episodes: episodes per evaluation
     :param eval_freq: env steps between evaluations
     :param log_dir: folder of the history and best models; ``None`` keeps nothing on disk
+    When every start is won and a ``bar_check`` is given (:meth:`~sb3_mario.run.evaluation.Bar.check`
+    for the run's config), the robustness tests of the bar follow: ``eval/epsilon_success_rate`` and
+    ``eval/sticky_success_rate`` are logged, the first model to meet the bar is kept as
+    ``bar_model.zip`` (its step as ``bar_met_at`` in ``evaluations.npz``), and with ``stop_at_bar``
+    training stops there.
+
+    :param eval_env: the evaluation env (one env, not a vec env)
+    :param n_episodes: episodes per evaluation
+    :param eval_freq: env steps between evaluations
+    :param log_dir: folder of the history and best models; ``None`` keeps nothing on disk
     :param seed: seed of the env's first reset at each evaluation
+    :param bar_check: ``bar_check(model)`` plays the robustness tests of the bar
+    :param stop_at_bar: stop training at the first evaluation that meets the bar
     """
 
     def __init__(
@@ -205,6 +218,8 @@ class EvalCallback(BaseCallback):
         log_dir: str | Path | None = None,
         seed: int | None = None,
         verbose: int = 0,
+        bar_check: Callable[[Any], dict[str, Any]] | None = None,
+        stop_at_bar: bool = False,
     ):
         super().__init__(verbose)
         if eval_freq < 1 or n_episodes < 1:
@@ -214,6 +229,9 @@ class EvalCallback(BaseCallback):
         self.eval_freq = eval_freq
         self.log_dir = None if log_dir is None else Path(log_dir)
         self.seed = seed
+        self.bar_check = bar_check
+        self.stop_at_bar = stop_at_bar
+        self.bar_met_at: int | None = None
         self.history: dict[str, list[Any]] = {key: [] for key in HISTORY_KEYS}
         self.best_mean_reward = -np.inf
         self.best_win_score: tuple[float, float] = (-np.inf, -np.inf)
@@ -230,6 +248,8 @@ class EvalCallback(BaseCallback):
         if history["results"].shape[1:] != (self.n_episodes,):
             path.rename(path.with_name(f"evaluations-until-{int(history['timesteps'][-1])}.npz"))
             return
+        if "bar_met_at" in history and int(history["bar_met_at"]) <= steps:
+            self.bar_met_at = int(history["bar_met_at"])
         keep = history["timesteps"] <= steps
         missing = [np.nan] * int(keep.sum())  # a history from before a key was kept
         self.history = {key: history[key][keep].tolist() if key in history else missing for key in HISTORY_KEYS}
@@ -250,6 +270,7 @@ class EvalCallback(BaseCallback):
         """Evaluate now, log, keep the history and the best models; ``False`` stops training."""
         episodes = play_episodes(self.eval_env, Player(self.model), self.n_episodes, self.seed)
         summary = summarize(episodes)
+        bar = self._check_bar() if self.bar_check is not None and summary["win_rate"] == 1.0 else None
         for key, value in (
             ("timesteps", self.num_timesteps),
             ("results", [e.reward for e in episodes]),
@@ -261,7 +282,8 @@ class EvalCallback(BaseCallback):
             self.history[key].append(value)
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            np.savez(self.log_dir / "evaluations.npz", **{k: np.array(v) for k, v in self.history.items()})
+            extra = {} if self.bar_met_at is None else {"bar_met_at": self.bar_met_at}
+            np.savez(self.log_dir / "evaluations.npz", **{k: np.array(v) for k, v in self.history.items()}, **extra)
         self.logger.record("eval/mean_reward", summary["mean_reward"])
         self.logger.record("eval/mean_ep_length", summary["mean_length"])
         self.logger.record("eval/success_rate", summary["win_rate"])
@@ -280,10 +302,27 @@ class EvalCallback(BaseCallback):
         if (summary["win_rate"], summary["mean_reward"]) > self.best_win_score:
             self.best_win_score = (summary["win_rate"], summary["mean_reward"])
             self._save("best_win_rate_model")
-        keep_going = self._on_evaluation(episodes, summary)
+        keep_going = self._on_evaluation(episodes, summary) and not (
+            bar is not None and bar["met"] and self.stop_at_bar
+        )
         self.logger.record("time/total_timesteps", self.num_timesteps, exclude="tensorboard")
         self.logger.dump(self.num_timesteps)
         return keep_going
+
+    def _check_bar(self) -> dict[str, Any]:
+        """Play the bar's robustness tests, log them, and keep the first model that meets the bar."""
+        bar = self.bar_check(self.model)
+        self.logger.record("eval/epsilon_success_rate", bar["epsilon_win_rate"])
+        self.logger.record("eval/sticky_success_rate", bar["sticky_win_rate"])
+        if self.verbose:
+            print(
+                f"Bar at {self.num_timesteps} steps: {bar['epsilon_win_rate']:.0%} won with epsilon, "
+                f"{bar['sticky_win_rate']:.0%} with sticky actions{': met' if bar['met'] else ''}"
+            )
+        if bar["met"] and self.bar_met_at is None:
+            self.bar_met_at = self.num_timesteps
+            self._save("bar_model")
+        return bar
 
     def _save(self, name: str) -> None:
         if self.log_dir is not None:

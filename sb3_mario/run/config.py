@@ -81,6 +81,12 @@ class RunSettings:
     eval_noop_max: int = setting(
         30, "evaluation episodes start with 0, 1, ..., N no-op frames in turn (30 as in Mnih et al. 2015)"
     )
+    bar_episodes: int = setting(
+        0,
+        "when an evaluation wins every start, also play this many episodes with epsilon 0.02 and as many with "
+        "sticky actions, to check the bar (sb3_mario.run.evaluation.Bar); 0: never",
+    )
+    stop_at_bar: bool = setting(False, "stop training at the first evaluation that meets the bar")
     checkpoint_freq: int = setting(50_000, "env steps between checkpoints")
     save_replay_buffer: bool = setting(
         True, "checkpoints include the replay buffer, so --resume goes on exactly where it stopped"
@@ -94,6 +100,7 @@ _MINIMUM = {
     "eval_freq": 0,
     "eval_episodes": 1,
     "eval_noop_max": 0,
+    "bar_episodes": 0,
     "checkpoint_freq": 1,
     "log_window": 1,
     "log_block": 1,

@@ -250,6 +250,41 @@ def summarize(episodes: list[Episode], all_starts: bool = False) -> dict[str, An
 
 
 @dataclass
+class Bar:
+    """The bar of "clears the level": greedy play wins every no-op start of the run's evaluations, and
+    at least ``win_rate`` of ``episodes`` episodes with ``epsilon``, and of as many with sticky actions
+    (``repeat_action_probability``), each from the game's start, as ``sb3-mario evaluate -n 100
+    --epsilon 0.02`` and ``--repeat-action-probability 0.25`` play them.
+
+    :param episodes: episodes of each of the two robustness tests
+    :param epsilon: random actions, the tutorial's floor of exploration
+    :param repeat_action_probability: sticky actions, 0.25 as in Machado et al. (2018) and ALE v5
+    :param win_rate: wins needed in each test: 90 of 100
+    """
+
+    episodes: int = 100
+    epsilon: float = 0.02
+    repeat_action_probability: float = 0.25
+    win_rate: float = 0.9
+
+    def check(self, model: Any, config: RunConfig, seed: int | None = None) -> dict[str, Any]:
+        """Play both robustness tests; return their win rates and whether both reach ``win_rate``."""
+        rates = {}
+        for name, epsilon, sticky in (
+            ("epsilon", self.epsilon, 0.0),
+            ("sticky", 0.0, self.repeat_action_probability),
+        ):
+            env = make_eval_env(config, noop_max=0, repeat_action_probability=sticky)
+            try:
+                player = Player(model, epsilon, seed_for(seed, "epsilon"))
+                episodes = play_episodes(env, player, self.episodes, seed_for(seed, "play"))
+            finally:
+                env.close()
+            rates[f"{name}_win_rate"] = summarize(episodes)["win_rate"]
+        return {**rates, "met": all(rate >= self.win_rate for rate in rates.values())}
+
+
+@dataclass
 class PlaySettings:
     """What ``evaluate`` and ``record`` play; the model's run config gives the level and env otherwise."""
 

@@ -16,6 +16,7 @@ Run folder layout::
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import json
 import shlex
@@ -34,7 +35,7 @@ from sb3_mario.errors import ConfigError
 from sb3_mario.run.callbacks import CheckpointCallback, EvalCallback, StopTraining, WinRateCallback
 from sb3_mario.run.config import RunConfig, build_callbacks, resume_changes, with_overrides
 from sb3_mario.run.episodes import truncate_episodes
-from sb3_mario.run.evaluation import load_model, make_eval_env
+from sb3_mario.run.evaluation import Bar, load_model, make_eval_env
 from sb3_mario.run.seeding import seed_for
 
 #: Where a run folder keeps its checkpoint.
@@ -98,7 +99,22 @@ def _learn(model: BaseAlgorithm, config: RunConfig, run_dir: Path, progress_bar:
     if settings.eval_freq > 0:
         eval_env = make_eval_env(config)
         seed = seed_for(settings.seed, "eval", model.num_timesteps)
-        callbacks.append(EvalCallback(eval_env, settings.eval_episodes, settings.eval_freq, run_dir / "eval", seed, 1))
+        bar_check = None
+        if settings.bar_episodes > 0:
+            bar = Bar(episodes=settings.bar_episodes)
+            bar_check = functools.partial(bar.check, config=config, seed=seed)
+        callbacks.append(
+            EvalCallback(
+                eval_env,
+                settings.eval_episodes,
+                settings.eval_freq,
+                run_dir / "eval",
+                seed,
+                verbose=1,
+                bar_check=bar_check,
+                stop_at_bar=settings.stop_at_bar,
+            )
+        )
     try:
         model.learn(
             total_timesteps=total - model.num_timesteps,
