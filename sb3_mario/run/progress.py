@@ -1,8 +1,8 @@
 """Progress of long commands, and the torch threads of each kind of process.
 
-Progress is shown as SB3's ``progress_bar=True`` shows training's: a tqdm bar on a terminal. When the
-output is not a terminal (CI logs, ``nohup``), each step is one plain line instead, so logs stay
-readable; ``--no-progress-bar`` turns both off.
+Progress is shown as SB3's ``progress_bar=True`` shows training's: a tqdm + rich bar on a terminal, the
+running figures in its description. When the output is not a terminal (CI logs, ``nohup``), each step is
+one plain line instead, so logs stay readable; ``--no-progress-bar`` turns both off.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class Progress:
         if not self.enabled:
             return
         if self._bar is not None:
-            self._bar.set_postfix_str(status, refresh=False)
+            self._bar.set_description_str(f"{self.desc}: {status}", refresh=False)
             self._bar.update(n)
             return
         of = f"/{self.total}" if self.total is not None else ""
