@@ -324,9 +324,11 @@ def test_plot_draws_both_panels(run: Path, tmp_path: Path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     fig = plot_runs([run], tmp_path / "again.png", block=2)
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles == ["Average reward per 2 episodes", "Win % per 2 episodes"]
+    # the run's evaluations kept their Q estimates: a third panel draws them, one point per evaluation
+    assert titles == ["Average reward per 2 episodes", "Win % per 2 episodes", "Q estimate and discounted return"]
     n_points = (len(episodes(run)) + 1) // 2
-    assert all(len(ax.lines[0].get_xdata()) == n_points for ax in fig.axes)
+    assert all(len(ax.lines[0].get_xdata()) == n_points for ax in fig.axes[:2])
+    assert fig.axes[2].lines[0].get_xdata().tolist() == [300, 600]
 
 
 def _one_line_error(result: subprocess.CompletedProcess, text: str) -> None:

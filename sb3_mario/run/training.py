@@ -177,8 +177,8 @@ def resume(
     now) are dropped from ``episodes.csv``. The run continues in ``run_dir``, wherever it was made.
     """
     run_dir = Path(run_dir)
-    meta = read_checkpoint(run_dir)
     config = with_overrides(RunConfig.load(run_dir), hyperparams, settings)
+    meta = read_checkpoint(run_dir)
     steps = int(meta["num_timesteps"])
     buffer_path = run_dir / CHECKPOINTS / "replay_buffer.pkl"
     keeps_buffer = bool(meta.get("replay_buffer")) and buffer_path.is_file()
