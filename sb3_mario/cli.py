@@ -127,7 +127,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 def _train(args: argparse.Namespace) -> int:
     from sb3_mario.run import training
     from sb3_mario.run.config import RunSettings, resolve
-    from sb3_mario.run.progress import set_torch_threads
+    from sb3_mario.run.threads import set_torch_threads
 
     set_torch_threads("learn")
     settings = given(args, RunSettings)
@@ -201,7 +201,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from sb3_mario.run.evaluation import evaluate, format_summary
-    from sb3_mario.run.progress import set_torch_threads
+    from sb3_mario.run.threads import set_torch_threads
 
     set_torch_threads("act")
     all_starts_episodes = args.noop_max + 1 if args.all_starts and args.noop_max else None
@@ -223,8 +223,8 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
 
 
 def _record(args: argparse.Namespace) -> int:
-    from sb3_mario.run.progress import set_torch_threads
     from sb3_mario.run.recording import EPISODES, record
+    from sb3_mario.run.threads import set_torch_threads
 
     set_torch_threads("act")
     play = _play_settings(args, EPISODES)
@@ -303,7 +303,7 @@ def _add_tune(sub: argparse._SubParsersAction) -> None:
 
 def _tune(args: argparse.Namespace) -> int:
     from sb3_mario.run.config import RunSettings, resolve
-    from sb3_mario.run.progress import set_torch_threads
+    from sb3_mario.run.threads import set_torch_threads
     from sb3_mario.tuning.settings import TuneSettings
     from sb3_mario.tuning.study import run_study, summary_table, write_outputs
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sb3_mario.run.progress import Progress, format_duration, set_torch_threads
+from sb3_mario.run.progress import Progress, format_duration
+from sb3_mario.run.threads import set_torch_threads
 
 pytestmark = pytest.mark.needs_torch
 
@@ -39,7 +40,7 @@ def test_threads_are_set_by_kind_unless_the_user_chose(monkeypatch: pytest.Monke
     monkeypatch.setattr(torch, "set_num_threads", calls.append)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
-    monkeypatch.setattr("sb3_mario.run.progress.os.cpu_count", lambda: 4)
+    monkeypatch.setattr("sb3_mario.run.threads.os.cpu_count", lambda: 4)
     assert set_torch_threads("act") == 1
     assert set_torch_threads("learn") == 4
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
