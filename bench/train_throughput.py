@@ -1,17 +1,32 @@
-"""Training throughput (env steps/s) with the `article` preset: DoubleDQN, SB3's DQN, the tutorial's loop.
+"""Training throughput (env steps/s): the `ddqn` preset against its bound, or the `article` preset's contenders.
 
-Usage: python bench/train_throughput.py [--steps 1500] [--threads 1,2] [--device cpu]
+Usage:
+    python bench/train_throughput.py --preset ddqn [--steps 3000] [--warmup 2000] [--device cpu]
+    python bench/train_throughput.py [--preset article] [--steps 1500] [--threads 1,2] [--device cpu]
 
-Every contender trains on the same preprocessed 1-1 env with the tutorial's settings: one update of
-batch 32 per env step from the 32nd transition, buffer 30,000. Steps/s is measured after the first
-100 steps (allocation and warm-up excluded).
+``--preset ddqn`` times each part of the default preset's training on this machine (one env step of
+the emulator with its preprocessing, acting on the envs' observations, one batch sample, one update
+with its sample), the bound they imply when nothing waits (the emulators of ``n_envs`` envs on the
+cores, acting, and ``gradient_steps`` updates per ``train_freq`` steps of every env, back to back),
+then trains the preset with SB3's synchronous loop and with ``overlap_updates`` side by side, with
+the threads ``sb3-mario train`` uses (or each of ``--threads``), and prints each rate and its ratio
+to the bound, the last pair on the last line.
+``--warmup`` replaces the preset's ``learning_starts`` (random steps that fill the buffer first);
+the rate is measured over the ``--steps`` env steps after it.
+
+``--preset article``: every contender trains on the same preprocessed 1-1 env with the tutorial's
+settings: one update of batch 32 per env step from the 32nd transition, buffer 30,000. Steps/s is
+measured after the first 100 steps (allocation and warm-up excluded).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import time
 
+import numpy as np
 import torch
 
 from sb3_mario import make_mario_env  # first: it imports the legacy gym quietly
@@ -19,20 +34,125 @@ from sb3_mario import make_mario_env  # first: it imports the legacy gym quietly
 from stable_baselines3.common.callbacks import BaseCallback  # isort: skip
 import tutorial_agent  # noqa: E402  (bench/ is on sys.path when run as a script)
 
-from sb3_mario.run.config import build_callbacks, resolve
+from sb3_mario.run.config import RunConfig, build_callbacks, resolve, with_overrides
+from sb3_mario.run.threads import set_torch_threads
+from sb3_mario.run.training import build_model
 
 WARMUP = 100
 
 
 class _Clock(BaseCallback):
-    def __init__(self):
+    """Notes the time when ``num_timesteps`` reaches ``start_at``."""
+
+    def __init__(self, start_at: int = WARMUP):
         super().__init__()
+        self.start_at = start_at
         self.start = 0.0
 
     def _on_step(self) -> bool:
-        if self.num_timesteps == WARMUP:
+        if not self.start and self.num_timesteps >= self.start_at:
             self.start = time.perf_counter()
         return True
+
+
+def _per_call(fn, n: int) -> float:
+    """Seconds per call of ``fn()``, over ``n`` calls after one untimed call."""
+    fn()
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n
+
+
+def cpu_name() -> str:
+    """The CPU's model name (Linux), or the platform's processor string."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def ddqn_parts(config: RunConfig, n: int = 300) -> dict[str, float]:
+    """Seconds per part of the preset's training: an env step, acting, a batch sample, an update."""
+    hp = config.split()
+    env = make_mario_env(config.settings.level, **config.env_kwargs)
+    env.reset(seed=0)
+    actions = iter(np.random.default_rng(0).integers(env.action_space.n, size=10 * n))
+
+    def env_step() -> None:
+        _, _, terminated, truncated, _ = env.step(int(next(actions)))
+        if terminated or truncated:
+            env.reset()
+
+    parts = {"env step": _per_call(env_step, n)}
+    env.close()
+    model = build_model(config, vec_env="dummy")
+    model.verbose = 0
+    model.learn(int(hp.model_kwargs["learning_starts"]))  # random actions into the buffer, no update
+    obs = model._last_obs
+    batch = int(hp.model_kwargs.get("batch_size", 32))
+    parts["acting"] = _per_call(lambda: model.predict(obs, deterministic=True), n)
+    parts["sample"] = _per_call(lambda: model.replay_buffer.sample(batch), n)
+    parts["update"] = _per_call(lambda: model.train(gradient_steps=1, batch_size=batch), n // 3)
+    model.get_env().close()
+    return parts
+
+
+def ddqn_bound(config: RunConfig, parts: dict[str, float], cores: int) -> float:
+    """Env steps/s with every part back to back and no core idle: the emulators of ``n_envs`` envs
+    on ``min(cores, n_envs)`` cores, one acting call per step of all envs, and ``gradient_steps``
+    updates (their samples included) per ``train_freq`` steps of every env."""
+    hp = config.split()
+    n_envs = hp.n_envs
+    steps_per_train = int(hp.model_kwargs["train_freq"]) * n_envs
+    per_step = (
+        parts["env step"] / min(cores, n_envs)
+        + parts["acting"] / n_envs
+        + parts["update"] * int(hp.model_kwargs["gradient_steps"]) / steps_per_train
+    )
+    return 1.0 / per_step
+
+
+def ddqn_rate(config: RunConfig, steps: int) -> float:
+    """Env steps/s of the preset's training (Subproc envs, as ``sb3-mario train``), over ``steps``
+    env steps after ``learning_starts``."""
+    model = build_model(config)
+    model.verbose = 0  # no log tables between the lines of the bench
+    start_at = int(config.hyperparams["learning_starts"])
+    clock = _Clock(start_at)
+    model.learn(start_at + steps, callback=clock)
+    rate = (model.num_timesteps - start_at) / (time.perf_counter() - clock.start)
+    model.get_env().close()
+    return rate
+
+
+def ddqn_main(args: argparse.Namespace) -> None:
+    threads = set_torch_threads("learn")
+    cores = os.cpu_count() or 1
+    config = with_overrides(resolve("ddqn"), {"learning_starts": args.warmup}, {"device": args.device, "eval_freq": 0})
+    print(
+        f"machine: {cpu_name()}, {cores} cores; torch {torch.__version__}, {threads or torch.get_num_threads()} "
+        f"threads, device {args.device}; preset ddqn ({config.split().n_envs} Subproc envs, learning_starts "
+        f"{args.warmup}), {args.steps} env steps timed"
+    )
+    parts = ddqn_parts(config)
+    for name, seconds in parts.items():
+        print(f"{name:>9}: {seconds * 1000:7.2f} ms")
+    bound = ddqn_bound(config, parts, cores)
+    print(f"    bound: {bound:7.1f} env steps/s")
+    lines = []
+    for n in [int(t) for t in args.threads.split(",")] if args.threads else [torch.get_num_threads()]:
+        torch.set_num_threads(n)
+        for loop in ("synchronous", "overlapped"):
+            rate = ddqn_rate(with_overrides(config, {"overlap_updates": loop == "overlapped"}), args.steps)
+            lines.append(f"{loop} ({n} thr): {rate:.1f} env steps/s, {rate / bound:.2f} of the bound")
+    for line in lines[:-2]:
+        print(line)
+    print("; ".join(lines[-2:]))
 
 
 def sb3_rate(algo: str, steps: int, device: str) -> float:
@@ -53,10 +173,20 @@ def tutorial_rate(steps: int, device: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--threads", default="1,2", help="torch intra-op thread counts to measure")
+    parser.add_argument("--preset", choices=("article", "ddqn"), default="article")
+    parser.add_argument("--steps", type=int, default=None, help="env steps timed (1500 article, 3000 ddqn)")
+    parser.add_argument("--warmup", type=int, default=2000, help="ddqn: learning_starts, random steps first")
+    parser.add_argument(
+        "--threads", default=None, help="torch intra-op thread counts to measure (article: 1,2; ddqn: the cores)"
+    )
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
+    if args.preset == "ddqn":
+        args.steps = args.steps or 3000
+        ddqn_main(args)
+        return
+    args.steps = args.steps or 1500
+    args.threads = args.threads or "1,2"
     print(
         f"device: {args.device}{' (' + torch.cuda.get_device_name() + ')' if args.device == 'cuda' else ''}, "
         f"torch {torch.__version__}, {args.steps} steps"

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import functools
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import torch as th
 from stable_baselines3 import DQN
+from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.type_aliases import ReplayBufferSamples
 from torch.nn import functional as F
 
+from sb3_mario.agent.overlap import BackgroundUpdates, acting_copy, copy_weights
 from sb3_mario.agent.policies import MarioCnnPolicy
+
+SelfDoubleDQN = TypeVar("SelfDoubleDQN", bound="DoubleDQN")
 
 
 def double_q_target(
@@ -50,10 +56,17 @@ class DoubleDQN(DQN):
     SB3's :class:`~stable_baselines3.DQN` with only the bootstrap target changed (see
     :func:`double_q_target`): every DQN keyword, default and behaviour is kept, n-step replay
     included. ``train()`` follows ``stable_baselines3.dqn.DQN.train`` of SB3 2.9.2 line for line
-    except for the target. Zips load with ``DoubleDQN.load`` and with ``DQN.load``.
+    except for the target and one reordering: it samples the call's batches first (the same draws
+    in the same order), then takes the gradient steps (``_gradient_steps``), so that these can run
+    on a worker thread. Zips load with ``DoubleDQN.load`` and with ``DQN.load``.
 
     Also accepts the policy name ``"MarioCnnPolicy"`` (the tutorial's network, see
     :class:`~sb3_mario.agent.policies.MarioCNN`).
+
+    :param overlap_updates: run each ``train()`` call's gradient steps on a worker thread while the
+        next env steps are collected, acting with weights at most one ``train()`` call old
+        (:mod:`sb3_mario.agent.overlap`). False by default: SB3's synchronous loop.
+    :param args: and ``kwargs``: those of :class:`~stable_baselines3.DQN`
     """
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
@@ -61,16 +74,63 @@ class DoubleDQN(DQN):
         "MarioCnnPolicy": MarioCnnPolicy,
     }
 
+    def __init__(self, *args: Any, overlap_updates: bool = False, **kwargs: Any):
+        self.overlap_updates = overlap_updates
+        self._updates: BackgroundUpdates | None = None
+        self._actor: th.nn.Module | None = None
+        super().__init__(*args, **kwargs)
+
+    def learn(self: SelfDoubleDQN, *args: Any, **kwargs: Any) -> SelfDoubleDQN:
+        if not self.overlap_updates:
+            return super().learn(*args, **kwargs)
+        self._actor = acting_copy(self.q_net)  # before the wait hook goes on q_net: the copy must not wait
+        self._updates = BackgroundUpdates(self.q_net)
+        try:
+            return super().learn(*args, **kwargs)
+        finally:
+            updates, self._updates, self._actor = self._updates, None, None
+            self._record_updates(updates.close())
+
+    def _sample_action(
+        self, learning_starts: int, action_noise: ActionNoise | None = None, n_envs: int = 1
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if self._actor is None:
+            return super()._sample_action(learning_starts, action_noise, n_envs)
+        learner, self.policy.q_net = self.policy.q_net, self._actor  # act with the weights of the last train()
+        try:
+            return super()._sample_action(learning_starts, action_noise, n_envs)
+        finally:
+            self.policy.q_net = learner
+
+    def _on_step(self) -> None:
+        # DQN._on_step's condition: the target network is about to copy the online one
+        if self._updates is not None and (self._n_calls + 1) % max(self.target_update_interval // self.n_envs, 1) == 0:
+            self._record_updates(self._updates.result())
+        super()._on_step()
+
     def train(self, gradient_steps: int, batch_size: int = 100) -> None:
+        if self._updates is not None:
+            self._record_updates(self._updates.result())
+            copy_weights(self.q_net, self._actor)  # the next collection acts with these weights
         # Switch to train mode (this affects batch norm / dropout)
         self.policy.set_training_mode(True)
         # Update learning rate according to schedule
         self._update_learning_rate(self.policy.optimizer)
+        # Sample replay buffer: every batch of this call first, drawing the random stream as SB3 does
+        batches = [
+            self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
+            for _ in range(gradient_steps)
+        ]
+        updates = functools.partial(self._gradient_steps, batches, list(self.policy.parameters()))
+        if self._updates is None:
+            self._record_updates(updates())
+        else:
+            self._updates.start(updates)
 
+    def _gradient_steps(self, batches: list[ReplayBufferSamples], parameters: list[th.nn.Parameter]) -> list[float]:
+        """One gradient step per batch (the worker thread's work with ``overlap_updates``); their losses."""
         losses = []
-        for _ in range(gradient_steps):
-            # Sample replay buffer
-            replay_data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
+        for replay_data in batches:
             # For n-step replay, discount factor is gamma**n_steps (when no early termination)
             discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
 
@@ -98,11 +158,35 @@ class DoubleDQN(DQN):
             self.policy.optimizer.zero_grad()
             loss.backward()
             # Clip gradient norm
-            th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+            th.nn.utils.clip_grad_norm_(parameters, self.max_grad_norm)
             self.policy.optimizer.step()
+        return losses
 
+    def _record_updates(self, losses: list[float] | None) -> None:
+        """Count and log one ``train()`` call's updates (``None``: already recorded)."""
+        if losses is None:
+            return
         # Increase update counter
-        self._n_updates += gradient_steps
+        self._n_updates += len(losses)
 
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
-        self.logger.record("train/loss", np.mean(losses))
+        if losses:
+            self.logger.record("train/loss", np.mean(losses))
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._updates is not None:
+            self._record_updates(self._updates.result())
+        super().save(*args, **kwargs)
+
+    def get_parameters(self) -> dict[str, dict]:
+        if self._updates is not None:
+            self._updates.join()
+        return super().get_parameters()
+
+    def set_parameters(self, *args: Any, **kwargs: Any) -> None:
+        if self._updates is not None:
+            self._updates.join()
+        super().set_parameters(*args, **kwargs)
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "_updates", "_actor"]

@@ -265,9 +265,16 @@ def algo_class(name: str) -> type:
     return import_name(ALGOS[name])
 
 
-def _constructor_defaults(algo: type) -> dict[str, Any]:
-    params = inspect.signature(algo.__init__).parameters
-    return {name: p.default for name, p in params.items() if name not in ("self", "policy", "env")}
+def constructor_defaults(algo: type) -> dict[str, Any]:
+    """Keyword defaults of ``algo``'s constructor, those its own ``__init__`` passes on through
+    ``**kwargs`` to a base class's included (``DoubleDQN`` adds one keyword to ``DQN``'s)."""
+    defaults: dict[str, Any] = {}
+    for cls in reversed(algo.__mro__):
+        if "__init__" in vars(cls) and cls is not object:
+            for name, p in inspect.signature(cls.__init__).parameters.items():
+                if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and name not in ("self", "policy", "env"):
+                    defaults[name] = p.default
+    return defaults
 
 
 def _check_value(key: str, value: Any, default: Any, where: str) -> None:
@@ -289,7 +296,7 @@ def _check_value(key: str, value: Any, default: Any, where: str) -> None:
 
 def check_hyperparams(hyperparams: dict[str, Any], algo: str, where: str = "config") -> None:
     """Refuse unknown keys and values of the wrong type before anything is built (imports the algorithm)."""
-    defaults = _constructor_defaults(algo_class(algo))
+    defaults = constructor_defaults(algo_class(algo))
     unknown = sorted(set(hyperparams) - set(defaults) - set(ZOO_KEYS))
     if unknown:
         raise ConfigError(
@@ -380,7 +387,7 @@ def _n_step_gamma(hp: dict[str, Any], algo: type) -> None:
         )
     if buffer_kwargs.get("n_steps", 1) <= 1:
         return
-    gamma = hp.get("gamma", inspect.signature(algo).parameters["gamma"].default)
+    gamma = hp.get("gamma", constructor_defaults(algo)["gamma"])
     if buffer_kwargs.setdefault("gamma", gamma) != gamma:
         raise ConfigError(
             f"replay_buffer_kwargs gamma must equal the algorithm's gamma ({gamma}), "

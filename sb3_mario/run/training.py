@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import inspect
 import json
 import shlex
 import shutil
@@ -33,7 +32,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from sb3_mario.env import make_mario_vec_env
 from sb3_mario.errors import ConfigError
 from sb3_mario.run.callbacks import CheckpointCallback, EvalCallback, StopTraining, WinRateCallback
-from sb3_mario.run.config import RunConfig, build_callbacks, resume_changes, with_overrides
+from sb3_mario.run.config import RunConfig, build_callbacks, constructor_defaults, resume_changes, with_overrides
 from sb3_mario.run.episodes import truncate_episodes
 from sb3_mario.run.evaluation import Bar, load_model, make_eval_env
 from sb3_mario.run.seeding import seed_for
@@ -208,7 +207,7 @@ def resume(
         raise ConfigError(f"the checkpoint cannot play the run's env: {e}") from None
     # learning_starts is counted from the start of the run; a buffer that starts empty again is
     # warmed up as a new run's is, instead of being learnt from while it holds a few transitions
-    warm_up = hp.model_kwargs.get("learning_starts", inspect.signature(hp.algo).parameters["learning_starts"].default)
+    warm_up = hp.model_kwargs.get("learning_starts", constructor_defaults(hp.algo)["learning_starts"])
     if keeps_buffer:
         model.load_replay_buffer(buffer_path)
     elif meta.get("replay_buffer"):
