@@ -58,3 +58,37 @@ def test_policy_kwargs_give_the_same_network_to_stock_dqn():
     dqn = DQN("CnnPolicy", make_mario_env("1-1"), buffer_size=100, policy_kwargs=MARIO_POLICY_KWARGS, device="cpu")
     assert isinstance(dqn.q_net.features_extractor, MarioCNN)
     assert sum(p.numel() for p in dqn.q_net.parameters()) == 1_686_693
+
+
+def _optimizer(**policy_kwargs):
+    from sb3_mario import DoubleDQN, make_mario_env
+
+    model = DoubleDQN(
+        "MarioCnnPolicy", make_mario_env("1-1"), buffer_size=10, seed=0, device="cpu", policy_kwargs=policy_kwargs
+    )
+    return model.policy.optimizer
+
+
+def test_adam_is_fused_unless_the_optimizer_kwargs_say_otherwise():
+    assert _optimizer().defaults["fused"] is True
+    given = _optimizer(optimizer_kwargs={"eps": 1.5e-4})
+    assert given.defaults["fused"] is True and given.defaults["eps"] == 1.5e-4
+    assert not _optimizer(optimizer_kwargs={"fused": False}).defaults["fused"]
+    rmsprop = _optimizer(optimizer_class=torch.optim.RMSprop)
+    assert isinstance(rmsprop, torch.optim.RMSprop) and "fused" not in rmsprop.defaults
+
+
+def test_fused_adam_makes_the_same_updates_within_float_rounding():
+    fused, looped = _optimizer(), _optimizer(optimizer_kwargs={"fused": False})
+    pairs = list(zip(fused.param_groups[0]["params"], looped.param_groups[0]["params"], strict=True))
+    start = [p.detach().clone() for p, _ in pairs]
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(50):
+        for p, q in pairs:
+            p.grad = torch.randn(p.shape, generator=generator)
+            q.grad = p.grad.clone()
+        fused.step()
+        looped.step()
+    for (p, q), p0 in zip(pairs, start, strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=1e-6)
+    assert max((p - p0).abs().max().item() for (p, _), p0 in zip(pairs, start, strict=True)) > 1e-3  # they moved

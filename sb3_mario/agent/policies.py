@@ -50,10 +50,22 @@ class MarioCNN(BaseFeaturesExtractor):
 MARIO_POLICY_KWARGS: dict[str, Any] = {"features_extractor_class": MarioCNN, "net_arch": []}
 
 
+#: Optimizers that take ``fused=True``: one kernel per step instead of one per tensor and operation.
+FUSED_OPTIMIZERS = (th.optim.Adam, th.optim.AdamW)
+
+
 class MarioCnnPolicy(CnnPolicy):
-    """``CnnPolicy`` whose defaults are :data:`MARIO_POLICY_KWARGS`; works with ``DQN`` and ``DoubleDQN``."""
+    """``CnnPolicy`` whose defaults are :data:`MARIO_POLICY_KWARGS`; works with ``DQN`` and ``DoubleDQN``.
+
+    Its Adam is PyTorch's fused implementation (``optimizer_kwargs={"fused": True}`` added to those
+    given, unless they set ``fused``): the same update, within float rounding, at 1.2 ms a step of
+    this network instead of 13 ms on a 2-core CPU, where torch's CPU default is a Python loop over the
+    tensors (docs/benchmarks.md). It runs on CPU and CUDA tensors; give ``fused: false`` elsewhere.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any):
         for key, value in MARIO_POLICY_KWARGS.items():
             kwargs.setdefault(key, value)
+        if kwargs.get("optimizer_class", th.optim.Adam) in FUSED_OPTIMIZERS:
+            kwargs["optimizer_kwargs"] = {"fused": True, **(kwargs.get("optimizer_kwargs") or {})}
         super().__init__(*args, **kwargs)
