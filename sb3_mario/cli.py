@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from sb3_mario.env.levels import ALL_LEVELS
+from sb3_mario.env.levels import level_names
 from sb3_mario.errors import ConfigError
 
 #: Extra spellings of generated options.
@@ -41,8 +41,10 @@ def _positive_int(text: str) -> int:
 
 
 def _level(text: str) -> str:
-    if text != "random" and text not in ALL_LEVELS:
-        raise argparse.ArgumentTypeError(f"unknown level {text!r}: valid levels are 1-1 .. 8-4 and 'random'")
+    try:
+        level_names(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
     return text
 
 
@@ -145,7 +147,9 @@ def _train(args: argparse.Namespace) -> int:
 def _add_play_options(p: argparse.ArgumentParser) -> None:
     from sb3_mario.run.evaluation import PlaySettings
 
-    p.add_argument("model", nargs="?", help="a model zip or run folder (default: the model shipped with sb3-mario)")
+    p.add_argument(
+        "model", nargs="?", help="a model zip or run folder (default: the shipped model of --level, 1-1 by default)"
+    )
     add_fields(p, PlaySettings)
     _add_progress_option(p)
 
@@ -184,13 +188,12 @@ def _play_settings(args: argparse.Namespace, episodes: int | None = None) -> Any
 
 
 def _model_path(args: argparse.Namespace) -> str:
-    from sb3_mario.models import SHIPPED_MODEL
+    """The model given, else the shipped model of ``--level`` (1-1 by default)."""
+    from sb3_mario.models import shipped_model
 
     if args.model:
         return args.model
-    if not SHIPPED_MODEL.is_file():
-        raise ConfigError("no model given and this install ships none: pass a model zip")
-    return str(SHIPPED_MODEL)
+    return str(shipped_model(args.level))
 
 
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:

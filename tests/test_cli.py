@@ -373,6 +373,7 @@ def test_bad_input_gives_one_line_and_exit_2(run: Path, tmp_path: Path):
         (["train", "--resume", str(no_checkpoint)], "has no checkpoint to resume from"),
         (["train", "--resume", str(tmp_path)], "is not a run folder"),
         (["train", "--env", "9-1"], "unknown level '9-1'"),
+        (["evaluate", "--level", "8-4"], "no shipped model plays level 8-4: the levels with one are 1-1"),
         (["branch", str(run), str(run / "final_model.zip"), "--run-dir", str(run)], "already holds a run"),
         (["branch", str(tmp_path), str(run / "final_model.zip"), "--run-dir", str(tmp_path / "b")], "not a run folder"),
         (["branch", str(run), str(tmp_path / "missing.zip"), "--run-dir", str(tmp_path / "b")], "model file not found"),

@@ -22,6 +22,7 @@ def test_every_level_has_an_id_and_the_scheme_is_documented():
         spec = gym.spec(env_id(level))
         assert spec.kwargs == {"level": level}
     assert env_id("4-2") == "sb3_mario/SuperMarioBros-4-2-v0"
+    assert gym.spec(env_id("world-1")).kwargs == {"level": "world-1"}
     assert gym.spec(RANDOM_STAGES_ID).kwargs == {"level": "random"}
 
 

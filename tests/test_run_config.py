@@ -20,6 +20,7 @@ pytestmark = pytest.mark.needs_torch
 
 # --- the merge ---------------------------------------------------------------------------------------
 
+
 def test_resolve_merges_defaults_preset_file_and_overrides_in_that_order(tmp_path: Path):
     from sb3_mario.agent.presets import get_preset
 
@@ -40,6 +41,7 @@ def test_resolve_merges_defaults_preset_file_and_overrides_in_that_order(tmp_pat
     with pytest.raises(ConfigError, match="give a preset or a config file, not both"):
         resolve("ddqn", path)
 
+
 @pytest.mark.parametrize(
     ("settings", "hyperparams", "message"),
     [
@@ -48,7 +50,7 @@ def test_resolve_merges_defaults_preset_file_and_overrides_in_that_order(tmp_pat
         ({"save_replay_buffer": 1}, {}, r"setting save_replay_buffer must be bool, actual value: 1"),
         ({"vec_env": "threads"}, {}, r"setting vec_env must be one of subproc, dummy, actual value: 'threads'"),
         ({"eval_episodes": 0}, {}, r"setting eval_episodes must be >= 1, actual value: 0"),
-        ({"level": "9-1"}, {}, r"unknown level '9-1': valid levels are 1-1 .. 8-4 and random"),
+        ({"level": "9-1"}, {}, r"unknown level '9-1': valid levels are 1-1 .. 8-4, a comma-separated list"),
         ({"algo": "ppo"}, {}, r"setting algo must be one of ddqn, double_dqn, dqn, actual value: 'ppo'"),
         ({"colour": "red"}, {}, r"unknown setting 'colour': valid settings are algo, level, seed"),
     ],
@@ -57,6 +59,7 @@ def test_settings_of_the_wrong_type_or_unknown_are_refused_in_one_line(settings,
     with pytest.raises(ConfigError, match=message) as error:
         resolve(hyperparams=hyperparams, settings=settings)
     assert "\n" not in str(error.value)
+
 
 @pytest.mark.parametrize(
     ("hyperparams", "message"),
@@ -73,6 +76,7 @@ def test_hyperparams_of_the_wrong_type_or_unknown_are_refused_in_one_line(hyperp
     with pytest.raises(ConfigError, match=message):
         resolve(hyperparams=hyperparams)
 
+
 def test_policy_names_come_from_the_algorithms_aliases():
     from stable_baselines3.dqn.policies import CnnPolicy
 
@@ -85,7 +89,9 @@ def test_policy_names_come_from_the_algorithms_aliases():
         resolve(hyperparams={"policy": "MarioCnnPolicy"}, settings={"algo": "dqn"}).split()
     assert CnnPolicy in MarioCnnPolicy.__mro__
 
+
 # --- the file --------------------------------------------------------------------------------------
+
 
 def test_the_run_config_round_trips_through_its_file(tmp_path: Path):
     config = resolve(hyperparams={"n_timesteps": 6000, "max_grad_norm": float("inf")}, settings={"seed": None})
@@ -95,6 +101,7 @@ def test_the_run_config_round_trips_through_its_file(tmp_path: Path):
     assert doc["hyperparams"]["n_timesteps"] == 6000  # the budget is stored once
     assert "n_envs" not in doc["settings"] and "run_dir" not in doc["settings"]
     assert RunConfig.load(tmp_path) == config
+
 
 @pytest.mark.parametrize(
     ("text", "message"),
@@ -111,9 +118,11 @@ def test_a_malformed_config_file_is_one_line(tmp_path: Path, text: str, message:
         RunConfig.load(tmp_path)
     assert "\n" not in str(error.value)
 
+
 def test_a_folder_without_config_is_not_a_run(tmp_path: Path):
     with pytest.raises(ConfigError, match=r"is not a run folder: it has no config.yaml"):
         RunConfig.load(tmp_path)
+
 
 def test_configs_of_the_earlier_layout_load_with_the_values_in_force():
     from sb3_mario.models import SHIPPED_MODEL
@@ -126,7 +135,9 @@ def test_configs_of_the_earlier_layout_load_with_the_values_in_force():
     hp = config.split()  # the old dotted path of the buffer still imports
     assert hp.model_kwargs["replay_buffer_class"].__name__ == "FrameDedupReplayBuffer"
 
+
 # --- resume rules ----------------------------------------------------------------------------------
+
 
 def test_resume_applies_edits_and_lists_them():
     saved = resolve()
@@ -139,6 +150,7 @@ def test_resume_applies_edits_and_lists_them():
         "hyperparams.env_kwargs.noop_max: 30 -> 10",
     ]
     assert resume_changes(saved, saved, keeps_buffer=True) == []
+
 
 @pytest.mark.parametrize(
     ("edit", "message"),
@@ -154,6 +166,7 @@ def test_resume_refuses_what_cannot_change_within_a_run(edit, message):
     with pytest.raises(ConfigError, match=message):
         resume_changes(saved, with_overrides(saved, edit), keeps_buffer=False)
 
+
 def test_a_kept_buffer_refuses_edits_of_what_built_it_and_a_new_buffer_takes_them():
     saved = resolve()
     for edit in ({"buffer_size": 200_000}, {"n_envs": 4}, {"replay_buffer_kwargs": {"n_steps": 5}}):
@@ -162,7 +175,9 @@ def test_a_kept_buffer_refuses_edits_of_what_built_it_and_a_new_buffer_takes_the
             resume_changes(saved, edited, keeps_buffer=True)
         assert len(resume_changes(saved, edited, keeps_buffer=False)) == 1
 
+
 # --- the seeding rule -------------------------------------------------------------------------------
+
 
 def test_the_seeding_rule():
     expected = np.random.SeedSequence(7, spawn_key=(0, 500, 0)).generate_state(1, dtype=np.uint32)[0] >> 1
@@ -175,7 +190,9 @@ def test_the_seeding_rule():
     with pytest.raises(ValueError, match="unknown random stream 'noise': valid streams are model, eval, play, epsilon"):
         seed_for(7, "noise")
 
+
 # --- a real run, resumed with edits, on the scripted game --------------------------------------------
+
 
 def tiny(**hyperparams) -> RunConfig:
     return resolve(
@@ -189,6 +206,7 @@ def tiny(**hyperparams) -> RunConfig:
         },
         settings={"vec_env": "dummy", "eval_freq": 0, "checkpoint_freq": 100, "device": "cpu"},
     )
+
 
 def test_a_resumed_run_applies_an_edited_key_and_refuses_a_fixed_one(tmp_path: Path, scripted, capsys):
     from sb3_mario.run.training import resume, train
@@ -222,6 +240,7 @@ def test_a_resumed_run_applies_an_edited_key_and_refuses_a_fixed_one(tmp_path: P
     with pytest.raises(ConfigError, match=r"config.yaml: unknown hyperparameter 'gamma_typo' for ddqn"):
         resume(tmp_path, progress_bar=False)
 
+
 def test_a_run_is_seeded_by_the_rule(tmp_path: Path, scripted):
     from sb3_mario.run.training import build_model
 
@@ -232,6 +251,7 @@ def test_a_run_is_seeded_by_the_rule(tmp_path: Path, scripted):
         assert model.get_env()._seeds == [seed_for(0, "model")]  # SB3's VecEnv keeps the seeds of its envs
     finally:
         model.get_env().close()
+
 
 def test_plotting_and_the_env_layer_import_no_torch():
     code = "import sys, sb3_mario.run.plotting, sb3_mario.run.config, sb3_mario.cli; print('torch' in sys.modules)"

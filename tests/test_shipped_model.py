@@ -60,3 +60,23 @@ def test_shipped_model_plays_greedily_to_the_flag(shipped):
     assert episode.noops == 0
     assert episode.win and episode.x_pos >= 3161
     assert (episode.length, episode.reward) == (282, 3065.0)
+
+
+def test_the_shipped_model_of_a_level_is_picked_by_its_name(tmp_path):
+    from sb3_mario.models import SHIPPED_MODEL, shipped_model, shipped_models
+
+    assert shipped_model() == shipped_model("1-1") == SHIPPED_MODEL
+    for name in ("ddqn-1-2.zip", "ddqn-world-1.zip", "ddqn-1-2.yaml", "other.zip"):
+        (tmp_path / name).write_bytes(b"")
+    assert shipped_models(tmp_path) == {"1-2": tmp_path / "ddqn-1-2.zip", "world-1": tmp_path / "ddqn-world-1.zip"}
+    assert shipped_model("1-2", tmp_path) == tmp_path / "ddqn-1-2.zip"
+
+
+def test_a_level_without_a_shipped_model_is_refused_naming_those_with_one(tmp_path):
+    from sb3_mario.errors import ConfigError
+    from sb3_mario.models import shipped_model
+
+    with pytest.raises(ConfigError, match=r"^no shipped model plays level 1-3: the levels with one are 1-1; pass"):
+        shipped_model("1-3")
+    with pytest.raises(ConfigError, match="the levels with one are none"):
+        shipped_model(folder=tmp_path)

@@ -174,11 +174,25 @@ def test_sticky_actions_repeat_the_last_frames_action_with_the_given_probability
     assert game.actions[0] == 3  # nothing to repeat after a reset
 
 
+def test_a_level_setting_names_one_level_a_list_a_world_or_all():
+    from sb3_mario.env.levels import ALL_LEVELS, level_names
+
+    assert level_names("1-2") == ("1-2",)
+    assert level_names("1-1,1-2, 2-4") == ("1-1", "1-2", "2-4")
+    assert level_names(["3-1", "3-2"]) == ("3-1", "3-2")
+    assert level_names("world-1") == ("1-1", "1-2", "1-3", "1-4")
+    assert level_names("world-8") == ("8-1", "8-2", "8-3", "8-4")
+    assert level_names("random") == ALL_LEVELS and len(ALL_LEVELS) == 32
+    for bad in ("world-9", "world-", "1-1,", "", "1-1;1-2"):
+        with pytest.raises(ValueError, match=r"valid levels are 1-1 .. 8-4, a comma-separated list of them"):
+            level_names(bad)
+
+
 def test_bad_arguments_say_what_is_valid():
-    with pytest.raises(ValueError, match=r"unknown level '1-5': valid levels are '1-1' .. '8-4'"):
+    with pytest.raises(ValueError, match=r"unknown level '1-5': valid levels are 1-1 .. 8-4, a comma-separated"):
         make_mario_env("1-5")
-    with pytest.raises(ValueError, match=r"unknown level '9-1': valid levels are '1-1' .. '8-4' \(world 1-8"):
-        make_mario_env("9-1")
+    with pytest.raises(ValueError, match=r"unknown level '9-1': valid levels are 1-1 .. 8-4, .*world-1 .. world-8"):
+        make_mario_env("1-1,9-1")
     with pytest.raises(
         ValueError, match="unknown action set 'left_only': valid action sets are right_only, simple, complex"
     ):

@@ -26,7 +26,7 @@ import gymnasium as gym
 from gymnasium.wrappers import FrameStackObservation, MaxAndSkipObservation, StickyAction
 
 from sb3_mario.env.backend import action_sets, make_game
-from sb3_mario.env.levels import ALL_LEVELS, RandomStageGame, parse_level
+from sb3_mario.env.levels import RandomStageGame, level_names, parse_level
 from sb3_mario.env.wrappers import MarioEpisodeInfo, MarioFrameObservation, NoProgressTruncation, RandomNoopStart
 
 if TYPE_CHECKING:
@@ -60,8 +60,9 @@ def make_mario_env(
 ) -> gym.Env:
     """Build one preprocessed Super Mario Bros env.
 
-    :param level: ``"1-1"`` .. ``"8-4"``; a sequence of them or ``"random"`` (all 32) draws a
-        stage at each reset
+    :param level: ``"1-1"`` .. ``"8-4"``; several (a sequence of them, a comma-separated list,
+        ``"world-1"`` .. ``"world-8"`` or ``"random"`` for all 32, see
+        :func:`~sb3_mario.env.levels.level_names`) draw a stage at each reset
     :param action_set: ``"right_only"`` (the tutorial's 5 actions), ``"simple"`` (7) or ``"complex"`` (12)
     :param frame_skip: frames each action is repeated, 4 as in the tutorial and the DQN Nature paper
     :param frame_size: side of the square grayscale frame, 84 as in the tutorial
@@ -84,10 +85,10 @@ def make_mario_env(
     if not 0.0 <= repeat_action_probability < 1.0:
         raise ValueError(f"repeat_action_probability must be in [0, 1), actual value: {repeat_action_probability}")
     buttons = _buttons(action_set)
-    if isinstance(level, str) and level != "random":
-        env: gym.Env = make_game(*parse_level(level), buttons, render_mode)
+    levels = level_names(level)
+    if len(levels) == 1:
+        env: gym.Env = make_game(*parse_level(levels[0]), buttons, render_mode)
     else:
-        levels = ALL_LEVELS if level == "random" else tuple(level)
         env = RandomStageGame(levels, buttons, render_mode)
     if repeat_action_probability > 0:
         env = StickyAction(env, repeat_action_probability)
@@ -141,8 +142,7 @@ def make_mario_vec_env(
         raise ValueError(f"unknown vec_env {vec_env!r}: valid values are {', '.join(classes)}")
     kwargs = {"level": level, **(env_kwargs or {})}
     _buttons(kwargs.get("action_set", "right_only"))  # fail here, not in a subprocess
-    if isinstance(level, str) and level != "random":
-        parse_level(level)
+    level_names(level)
     return make_vec_env(
         _make_in_worker if vec_env == "subproc" else make_mario_env,
         n_envs=n_envs,

@@ -1,6 +1,9 @@
 """Levels of Super Mario Bros: names, validation, and a random-stage game.
 
 A level is named ``"<world>-<stage>"`` with world 1..8 and stage 1..4 (``"1-1"`` .. ``"8-4"``).
+Where a run or env takes a level, it also takes several, one drawn at each episode: a
+comma-separated list (``"1-1,1-2"``), a world (``"world-1"``: its four stages) or ``"random"``
+(all 32); :func:`level_names` reads each form.
 """
 
 from __future__ import annotations
@@ -16,6 +19,29 @@ WORLDS = range(1, 9)
 STAGES = range(1, 5)
 #: Every level of SMB1, in play order.
 ALL_LEVELS: tuple[str, ...] = tuple(f"{w}-{s}" for w in WORLDS for s in STAGES)
+
+
+#: What a level setting may name, for messages.
+LEVEL_FORMS = "1-1 .. 8-4, a comma-separated list of them, world-1 .. world-8, or random"
+
+
+def level_names(level: str | Sequence[str]) -> tuple[str, ...]:
+    """The levels a level setting names: one level, a comma-separated list, ``"world-<n>"`` or
+    ``"random"``, or a sequence of level names.
+
+    :raises ValueError: naming the valid forms when ``level`` is none of them
+    """
+    if isinstance(level, str):
+        if level == "random":
+            return ALL_LEVELS
+        if level.startswith("world-") and level[6:] in {str(w) for w in WORLDS}:
+            return tuple(f"{level[6:]}-{s}" for s in STAGES)
+        level = level.split(",")
+    names = tuple(name.strip() for name in level)
+    bad = [name for name in names if name not in ALL_LEVELS]
+    if bad or not names:
+        raise ValueError(f"unknown level {(bad or [''])[0]!r}: valid levels are {LEVEL_FORMS}")
+    return names
 
 
 def parse_level(level: str) -> tuple[int, int]:

@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from sb3_mario.env.levels import ALL_LEVELS
+from sb3_mario.env.levels import level_names
 from sb3_mario.env.registration import env_id
 from sb3_mario.errors import ConfigError
 
@@ -72,7 +72,9 @@ class RunSettings:
     """
 
     algo: str = setting("ddqn", "ddqn (our DoubleDQN) or dqn (SB3's DQN)", tuple(ALGOS))
-    level: str = setting("1-1", "level to play: 1-1 .. 8-4, or random for a new stage each episode")
+    level: str = setting(
+        "1-1", "level to play: 1-1 .. 8-4; several (1-1,1-2 or world-1, or random for all 32) draw one each episode"
+    )
     seed: int | None = setting(0, "the run's seed; every random stream derives from it (sb3_mario.run.seeding)")
     device: str = setting("auto", "torch device; auto picks CUDA when there is one (SB3)")
     vec_env: str = setting("subproc", "subproc (one process per env) or dummy (one process)", ("subproc", "dummy"))
@@ -247,9 +249,10 @@ def check_settings(values: dict[str, Any], where: str = "config") -> RunSettings
             raise ConfigError(f"{where}: setting {f.name} must be one of {', '.join(choices)}, actual value: {value!r}")
         if f.name in _MINIMUM and value < _MINIMUM[f.name]:
             raise ConfigError(f"{where}: setting {f.name} must be >= {_MINIMUM[f.name]}, actual value: {value}")
-    level = values.get("level", RunSettings.level)
-    if level != "random" and level not in ALL_LEVELS:
-        raise ConfigError(f"{where}: unknown level {level!r}: valid levels are 1-1 .. 8-4 and random")
+    try:
+        level_names(values.get("level", RunSettings.level))
+    except ValueError as e:
+        raise ConfigError(f"{where}: {e}") from None
     return RunSettings(**values)
 
 
