@@ -341,3 +341,42 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path):
         )
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 2 and len(lines) == 1 and text in lines[0], result.stderr
+
+
+@pytest.mark.slow
+def test_a_trial_cut_off_goes_on_from_its_checkpoint_when_retried(tmp_path: Path):
+    db = f"sqlite:///{tmp_path / 'study.db'}"
+    args = [
+        "--study-name", "ck", "--storage", db, "--n-trials", "1", "--pruner", "none", "--sampler", "random",
+        "--heartbeat-interval", "1", "--grace-period", "3",
+        *TINY, "--trial-timesteps", "900", "--n-evaluations", "3",
+    ]  # fmt: skip
+    checkpoint = tmp_path / "tuning-results" / "trials" / "0" / "checkpoints" / "checkpoint.json"
+    victim = subprocess.Popen(
+        [sys.executable, "-m", "sb3_mario", "tune", *args],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 180
+    while not checkpoint.is_file():  # the first evaluation (step 300) is reported and checkpointed
+        assert victim.poll() is None and time.time() < deadline
+        time.sleep(0.1)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    first = optuna.load_study(study_name="ck", storage=db).trials[0]
+    assert first.state == optuna.trial.TrialState.RUNNING and 0 in first.intermediate_values
+    time.sleep(4)  # past the grace period
+
+    out = tune(*args, cwd=tmp_path).stdout
+
+    study = optuna.load_study(study_name="ck", storage=db)
+    retry = study.trials[1]
+    assert study.trials[0].state == optuna.trial.TrialState.FAIL
+    assert optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(retry) == 0
+    assert retry.state == optuna.trial.TrialState.COMPLETE and retry.params == first.params
+    assert "trial 1 goes on from the checkpoint of trial 0 at " in out
+    # the first evaluation is not played again: reported from the attempt that was cut off
+    assert sorted(retry.intermediate_values) == [0, 1, 2]
+    assert retry.intermediate_values[0] == first.intermediate_values[0]
+    assert not (tmp_path / "tuning-results" / "trials" / "0").exists()

@@ -158,6 +158,42 @@ def read_checkpoint(run_dir: Path) -> dict[str, Any]:
     return json.loads(meta_path.read_text())
 
 
+def load_checkpoint(config: RunConfig, run_dir: Path, vec_env: str | None = None) -> BaseAlgorithm:
+    """The model of ``run_dir``'s checkpoint on new training envs of ``config``, with its replay
+    buffer when the checkpoint holds it, ready to go on learning.
+
+    ``learning_starts`` is counted from the start of the run: a buffer that starts empty again is
+    warmed up as a new run's is, instead of being learnt from while it holds a few transitions.
+
+    :param vec_env: as :func:`make_train_env`
+    """
+    meta = read_checkpoint(run_dir)
+    steps = int(meta["num_timesteps"])
+    buffer_path = run_dir / CHECKPOINTS / "replay_buffer.pkl"
+    keeps_buffer = bool(meta.get("replay_buffer")) and buffer_path.is_file()
+    hp = config.split()
+    env = make_train_env(config, steps, vec_env)
+    kwargs = {k: v for k, v in hp.model_kwargs.items() if k != "policy_kwargs"}  # fixed within a run
+    try:
+        model = hp.algo.load(
+            run_dir / CHECKPOINTS / "model.zip",
+            env=env,
+            device=config.settings.device,
+            seed=seed_for(config.settings.seed, "model", steps),
+            **kwargs,
+        )
+    except ValueError as e:  # SB3's check of the spaces against the env's
+        env.close()
+        raise ConfigError(f"the checkpoint cannot play the run's env: {e}") from None
+    warm_up = hp.model_kwargs.get("learning_starts", constructor_defaults(hp.algo)["learning_starts"])
+    if keeps_buffer:
+        model.load_replay_buffer(buffer_path)
+    elif meta.get("replay_buffer"):
+        print(f"{buffer_path} is gone: a new replay buffer is filled with {warm_up} transitions first")
+    model.learning_starts = warm_up + (0 if keeps_buffer else steps)
+    return model
+
+
 def resume(
     run_dir: str | Path,
     hyperparams: dict[str, Any] | None = None,
@@ -185,34 +221,14 @@ def resume(
         saved = RunConfig.from_dict(meta["config"], f"{run_dir}/{CHECKPOINTS}/checkpoint.json")
         for change in resume_changes(saved, config, keeps_buffer):
             print(f"applied from config.yaml: {change}")
-    hp = config.split()
+    config.split()  # a config that cannot build a model fails before it is written
     config.save(run_dir)
     _write_command(run_dir)
     if steps >= config.n_timesteps:
         print(f"{run_dir} is already at {steps} >= {config.n_timesteps} steps")
         return load_model(run_dir / CHECKPOINTS / "model.zip", config.settings.device)
     truncate_episodes(run_dir / "episodes.csv", steps)
-    env = make_train_env(config, steps)
-    kwargs = {k: v for k, v in hp.model_kwargs.items() if k != "policy_kwargs"}  # fixed within a run
-    try:
-        model = hp.algo.load(
-            run_dir / CHECKPOINTS / "model.zip",
-            env=env,
-            device=config.settings.device,
-            seed=seed_for(config.settings.seed, "model", steps),
-            **kwargs,
-        )
-    except ValueError as e:  # SB3's check of the spaces against the env's
-        env.close()
-        raise ConfigError(f"the checkpoint cannot play the run's env: {e}") from None
-    # learning_starts is counted from the start of the run; a buffer that starts empty again is
-    # warmed up as a new run's is, instead of being learnt from while it holds a few transitions
-    warm_up = hp.model_kwargs.get("learning_starts", constructor_defaults(hp.algo)["learning_starts"])
-    if keeps_buffer:
-        model.load_replay_buffer(buffer_path)
-    elif meta.get("replay_buffer"):
-        print(f"{buffer_path} is gone: a new replay buffer is filled with {warm_up} transitions first")
-    model.learning_starts = warm_up + (0 if keeps_buffer else steps)
+    model = load_checkpoint(config, run_dir)
     return _learn(model, config, run_dir, progress_bar)
 
 

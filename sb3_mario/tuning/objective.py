@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+import shutil
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import optuna
 
-from sb3_mario.run.callbacks import EvalCallback
+from sb3_mario.run.callbacks import CheckpointCallback, EvalCallback
 from sb3_mario.run.config import RunConfig, build_callbacks, with_overrides
 from sb3_mario.run.evaluation import Episode, make_eval_env
 from sb3_mario.run.seeding import seed_for
@@ -38,12 +40,23 @@ class TrialEvalCallback(EvalCallback):
     :param trial: the Optuna trial
     """
 
-    def __init__(self, trial: optuna.Trial, eval_env: gym.Env, n_episodes: int, eval_freq: int, seed: int | None):
+    def __init__(
+        self,
+        trial: optuna.Trial,
+        eval_env: gym.Env,
+        n_episodes: int,
+        eval_freq: int,
+        seed: int | None,
+        reported: list[float] | None = None,
+    ):
         super().__init__(eval_env, n_episodes, eval_freq, log_dir=None, seed=seed)
         self.trial = trial
-        self.last_score = -math.inf
+        self.last_score = reported[-1] if reported else -math.inf
         self.pruned = False
         self._reports = 0
+        for score in reported or []:  # an earlier attempt's reports, for the pruner
+            self.trial.report(score, self._reports)
+            self._reports += 1
 
     def _on_evaluation(self, episodes: list[Episode], summary: dict[str, Any]) -> bool:
         self.last_score = trial_score([e.win for e in episodes], [e.x_pos for e in episodes])
@@ -59,29 +72,58 @@ def trial_config(base: RunConfig, tune: TuneSettings, params: dict[str, Any]) ->
     return with_overrides(base, {**convert_params(params), "n_timesteps": tune.trial_timesteps})
 
 
+def trial_folder(trial: optuna.Trial, tune: TuneSettings) -> tuple[Path | None, list[float]]:
+    """Where a trial keeps its checkpoint, and the scores its earlier attempts reported.
+
+    A trial run again after a stop (``RetryHeartbeatStaleTrialCallback``'s copy of it) shares the
+    folder of the first attempt, ``OUTPUT_DIR/trials/<first attempt's number>``, and takes the
+    reports of the last attempt. ``(None, [])`` without ``trial_checkpoints``.
+    """
+    if not tune.trial_checkpoints:
+        return None, []
+    trials = trial.study.get_trials(deepcopy=False)
+    attrs = trials[trial.number].system_attrs
+    first = attrs.get("failed_trial", trial.number)
+    history = attrs.get("retry_history", [])
+    reported = trials[history[-1]].intermediate_values if history else {}
+    return Path(tune.output_dir) / "trials" / str(first), [reported[k] for k in sorted(reported)]
+
+
 def objective(trial: optuna.Trial, base: RunConfig, tune: TuneSettings) -> float:
     """Train one trial's model (in one process) and return its last evaluation's score.
 
+    With ``trial_checkpoints`` the model and its replay buffer are saved after each evaluation, and a
+    trial run again after a stop goes on from there, its earlier evaluations reported again (those up
+    to the checkpoint), as if it had not stopped.
+
     :raises optuna.TrialPruned: when the pruner stops the trial
     """
-    from sb3_mario.run.training import build_model
+    from sb3_mario.run.training import CHECKPOINTS, build_model, load_checkpoint
 
     config = trial_config(base, tune, sample_params(trial, full=tune.full_space))
-    model = build_model(config, vec_env="dummy")
+    eval_freq = max(tune.trial_timesteps // tune.n_evaluations, 1)
+    folder, reported = trial_folder(trial, tune)
+    if folder is not None and (folder / CHECKPOINTS / "model.zip").is_file():
+        model = load_checkpoint(config, folder, vec_env="dummy")
+        reported = reported[: model.num_timesteps // eval_freq]
+        print(f"trial {trial.number} goes on from the checkpoint of trial {folder.name} at {model.num_timesteps} steps")
+    else:
+        model, reported = build_model(config, vec_env="dummy"), []
     model.verbose = 0
     eval_env = make_eval_env(config)
     eval_cb = TrialEvalCallback(
-        trial,
-        eval_env,
-        config.settings.eval_episodes,
-        max(tune.trial_timesteps // tune.n_evaluations, 1),
-        seed_for(config.settings.seed, "eval"),
+        trial, eval_env, config.settings.eval_episodes, eval_freq, seed_for(config.settings.seed, "eval"), reported
     )
+    callbacks = [eval_cb, *build_callbacks(config.split().callback)]
+    if folder is not None:  # after the evaluation: a checkpoint holds the evaluations before it
+        callbacks.insert(1, CheckpointCallback(folder / CHECKPOINTS, eval_freq, True, config.to_dict()))
     try:
-        model.learn(config.n_timesteps, callback=[eval_cb, *build_callbacks(config.split().callback)])
+        model.learn(config.n_timesteps - model.num_timesteps, callback=callbacks, reset_num_timesteps=False)
     finally:
         eval_env.close()
         model.get_env().close()
+    if folder is not None:  # the trial is over: its checkpoint is no longer needed
+        shutil.rmtree(folder, ignore_errors=True)
     if eval_cb.pruned:
         raise optuna.TrialPruned()
     if math.isnan(eval_cb.last_score) or not all(

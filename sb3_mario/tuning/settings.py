@@ -31,3 +31,8 @@ class TuneSettings:
     heartbeat_interval: int = setting(60, "seconds between a worker's heartbeats (database storages)")
     grace_period: int = setting(120, "seconds without heartbeat after which a trial is failed and queued again")
     output_dir: str = setting("tuning-results", "folder of the best config, summary and plots")
+    trial_checkpoints: bool = setting(
+        True,
+        "checkpoint each running trial (model and replay buffer) at its evaluations, in OUTPUT_DIR/trials/: a "
+        "trial cut off by a stop goes on from there when it is run again; removed when the trial ends",
+    )

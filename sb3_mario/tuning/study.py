@@ -24,7 +24,10 @@ def make_storage(url: str, heartbeat_interval: int = 60, grace_period: int = 120
     """An Optuna storage for a SQLAlchemy URL or a journal file (``*.log`` / ``*.journal``).
 
     RDB storages get a heartbeat: a trial whose worker stops beating for ``grace_period`` seconds
-    (killed, machine lost) is failed and queued again once (``RetryHeartbeatStaleTrialCallback``).
+    (killed, machine lost) is failed and queued again with the same parameters, as often as that
+    happens (``RetryHeartbeatStaleTrialCallback``); with ``trial_checkpoints`` the retry goes on from
+    the trial's last checkpoint (:func:`~sb3_mario.tuning.objective.objective`). A trial that raises
+    is failed and not retried.
     """
     if url.endswith((".log", ".journal")):
         from optuna.storages.journal import JournalFileBackend
@@ -45,7 +48,7 @@ def make_storage(url: str, heartbeat_interval: int = 60, grace_period: int = 120
                     url,
                     heartbeat_interval=heartbeat_interval,
                     grace_period=grace_period,
-                    heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
+                    heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(),
                 )
         except sqlalchemy.exc.IntegrityError:
             # workers started together on an empty database race to create the tables: the
