@@ -74,6 +74,8 @@ def test_adam_is_fused_unless_the_optimizer_kwargs_say_otherwise():
     given = _optimizer(optimizer_kwargs={"eps": 1.5e-4})
     assert given.defaults["fused"] is True and given.defaults["eps"] == 1.5e-4
     assert not _optimizer(optimizer_kwargs={"fused": False}).defaults["fused"]
+    foreach = _optimizer(optimizer_kwargs={"foreach": True}).defaults
+    assert foreach["foreach"] is True and not foreach["fused"]
     rmsprop = _optimizer(optimizer_class=torch.optim.RMSprop)
     assert isinstance(rmsprop, torch.optim.RMSprop) and "fused" not in rmsprop.defaults
 
