@@ -241,6 +241,33 @@ def test_a_resumed_run_applies_an_edited_key_and_refuses_a_fixed_one(tmp_path: P
         resume(tmp_path, progress_bar=False)
 
 
+def test_a_linear_learning_rate_falls_to_zero_over_the_run_budget_across_a_resume(tmp_path: Path, scripted):
+    from sb3_mario.run.config import split_hyperparams
+    from sb3_mario.run.training import resume, train
+
+    schedule = split_hyperparams({"learning_rate": "lin_1e-3"}).model_kwargs["learning_rate"]
+    assert [schedule(p) for p in (1.0, 0.75, 0.0)] == pytest.approx([1e-3, 7.5e-4, 0.0])
+    for bad in ("lin_fast", "lin_-1e-3", "exp_1e-3", "1e-3x"):
+        with pytest.raises(ConfigError, match=r"learning_rate must be a number or lin_<number>"):
+            resolve(hyperparams={"learning_rate": bad})
+
+    scripted([1.0] * 120)
+    config = tiny(learning_rate="lin_1e-3", n_timesteps=400)
+    assert config.hyperparams["learning_rate"] == "lin_1e-3"  # the file keeps rl_zoo3's notation
+    (tmp_path / "run").mkdir()
+    doc = config.to_dict()
+    doc["hyperparams"]["n_timesteps"] = 200  # a first segment of 200 steps, then the whole budget
+    model = train(RunConfig.from_dict(doc), tmp_path / "run", progress_bar=False)
+    # SB3 sets the learning rate at each train() call: the last, after the collection that ended at
+    # step 196 (train_freq 4; the one of step 200 is cut by the budget), when 4 of 200 steps remain
+    assert model.policy.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3 * 4 / 200, rel=1e-6)
+    doc["hyperparams"]["n_timesteps"] = 400
+    (tmp_path / "run" / "config.yaml").write_text(yaml.safe_dump(doc))
+    model = resume(tmp_path / "run", progress_bar=False)
+    # the same schedule over the budget of 400: at step 396, 4 of 400 steps remain
+    assert model.policy.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3 * 4 / 400, rel=1e-6)
+
+
 def test_a_run_is_seeded_by_the_rule(tmp_path: Path, scripted):
     from sb3_mario.run.training import build_model
 

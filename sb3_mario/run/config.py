@@ -280,8 +280,31 @@ def constructor_defaults(algo: type) -> dict[str, Any]:
     return defaults
 
 
+#: Hyperparameters that take a schedule, written as rl_zoo3 writes one: ``lin_<start>`` falls linearly from
+#: ``start`` at the run's first step to 0 at its budget (``n_timesteps``, resumes included).
+SCHEDULED = ("learning_rate",)
+
+
+def linear_start(value: Any) -> float | None:
+    """``start`` of a ``lin_<start>`` schedule (rl_zoo3's notation), or ``None`` for any other value."""
+    if isinstance(value, str) and value.startswith("lin_"):
+        try:
+            start = float(value[4:])
+        except ValueError:
+            return None
+        return start if start > 0 else None
+    return None
+
+
 def _check_value(key: str, value: Any, default: Any, where: str) -> None:
     """Refuse a hyperparameter whose value cannot be of its constructor default's type."""
+    if key in SCHEDULED and isinstance(value, str):
+        if linear_start(value) is None:
+            raise ConfigError(
+                f"{where}: hyperparameter {key} must be a number or lin_<number> (a linear fall to 0 over the run, "
+                f"as rl_zoo3 writes it), actual value: {value!r}"
+            )
+        return
     if isinstance(default, bool):
         ok = isinstance(value, bool)
         want = "true or false"
@@ -371,6 +394,12 @@ def split_hyperparams(hyperparams: dict[str, Any], algo: str = "ddqn") -> Hyperp
     env_kwargs = dict(hp.pop("env_kwargs", None) or {})
     callback = hp.pop("callback", None) or []
     callback = callback if isinstance(callback, list) else [callback]
+    for key in SCHEDULED:
+        start = linear_start(hp.get(key))
+        if start is not None:
+            from stable_baselines3.common.utils import LinearSchedule
+
+            hp[key] = LinearSchedule(start, 0.0, 1.0)
     _n_step_gamma(hp, algo_cls)
     return Hyperparams(algo_cls, policy, n_timesteps, n_envs, hp, env_kwargs, callback)
 
