@@ -1,4 +1,5 @@
-"""The model shipped in the package: its architecture, its config and one greedy episode to the flag."""
+"""The models shipped in the package: each one's architecture, its config and a greedy episode to the flag on
+each of its levels; picking the shipped model of a level."""
 
 from __future__ import annotations
 
@@ -8,13 +9,22 @@ import yaml
 pytestmark = pytest.mark.needs_torch
 
 
-@pytest.fixture(scope="module")
-def shipped():
-    from sb3_mario.models import SHIPPED_MODEL
-    from sb3_mario.run.evaluation import load_model
+def _shipped_levels() -> list[str]:
+    from sb3_mario.models import SHIPPED_MODEL, shipped_models
 
     assert SHIPPED_MODEL.is_file(), f"{SHIPPED_MODEL} is missing from the package"
-    return load_model(SHIPPED_MODEL, device="cpu")
+    return sorted(shipped_models())
+
+
+@pytest.fixture(scope="module", params=_shipped_levels())
+def shipped(request):
+    """Each shipped model, with the level setting it was trained on."""
+    from sb3_mario.models import shipped_model
+    from sb3_mario.run.evaluation import load_model
+
+    model = load_model(shipped_model(request.param), device="cpu")
+    model.level = request.param
+    return model
 
 
 def test_shipped_model_is_the_tutorials_network_in_a_double_dqn(shipped):
@@ -24,7 +34,7 @@ def test_shipped_model_is_the_tutorials_network_in_a_double_dqn(shipped):
     from sb3_mario.agent.policies import MarioCNN
 
     assert type(shipped) is DoubleDQN
-    assert shipped.observation_space.shape == (4, 84, 84) and shipped.action_space.n == 5  # RIGHT_ONLY
+    assert shipped.observation_space.shape == (4, 84, 84)
     q_net = shipped.policy.q_net
     assert isinstance(q_net.features_extractor, MarioCNN)
     convs = [m for m in q_net.features_extractor.cnn if isinstance(m, nn.Conv2d)]
@@ -34,9 +44,10 @@ def test_shipped_model_is_the_tutorials_network_in_a_double_dqn(shipped):
         (64, (3, 3), (1, 1)),
     ]
     head = list(q_net.q_net)
-    assert len(head) == 1 and (head[0].in_features, head[0].out_features) == (512, 5)  # net_arch=[]
-    # 4*32*64+32 + 32*64*16+64 + 64*64*9+64 + 3136*512+512 + 512*5+5
-    assert sum(p.numel() for p in q_net.parameters()) == 1_686_693
+    n = shipped.action_space.n  # 5 with RIGHT_ONLY
+    assert len(head) == 1 and (head[0].in_features, head[0].out_features) == (512, n)  # net_arch=[]
+    # 4*32*64+32 + 32*64*16+64 + 64*64*9+64 + 3136*512+512 + 512*n+n
+    assert sum(p.numel() for p in q_net.parameters()) == 1_684_128 + 513 * n
     assert shipped.policy.optimizer.state_dict()["state"] == {}  # exported: Adam's moments dropped
 
 
@@ -48,18 +59,23 @@ def test_shipped_config_names_the_algorithm_and_level():
     assert doc["hyperparams"]["policy"] == "MarioCnnPolicy"
 
 
-def test_shipped_model_plays_greedily_to_the_flag(shipped):
-    from sb3_mario import make_mario_env
-    from sb3_mario.run.evaluation import Player, play_episode
+def test_shipped_model_plays_greedily_to_the_flag_on_each_of_its_levels(shipped):
+    from sb3_mario.env.levels import level_names
+    from sb3_mario.models import shipped_model
+    from sb3_mario.run.config import with_overrides
+    from sb3_mario.run.evaluation import Player, make_eval_env, model_config, play_episode
 
-    # the first in-turn start has no no-op frame; the emulator is deterministic, so this is
-    # exactly the episode docs/results.md reports for it
-    env = make_mario_env("1-1", noop_max=30, noop_in_turn=True)
-    episode = play_episode(env, Player(shipped), seed=0)
-    env.close()
-    assert episode.noops == 0
-    assert episode.win and episode.x_pos >= 3161
-    assert (episode.length, episode.reward) == (282, 3065.0)
+    config = model_config(shipped_model(shipped.level))
+    for level in level_names(shipped.level):
+        # the first in-turn start has no no-op frame; the emulator is deterministic, so this is
+        # exactly the episode docs/results.md reports for it
+        env = make_eval_env(with_overrides(config, settings={"level": level}), noop_max=30, all_starts=True)
+        episode = play_episode(env, Player(shipped), seed=0)
+        env.close()
+        assert episode.noops == 0
+        assert episode.win, f"level {level}: lost at x_pos {episode.x_pos}"
+        if level == "1-1":
+            assert episode.x_pos >= 3161 and (episode.length, episode.reward) == (282, 3065.0)
 
 
 def test_the_shipped_model_of_a_level_is_picked_by_its_name(tmp_path):
