@@ -269,54 +269,41 @@ def test_two_workers_share_one_postgres_study(postgres_url: str, tmp_path: Path)
 
 
 @pytest.mark.slow
-def test_killed_worker_trial_fails_by_heartbeat_and_is_retried(postgres_url: str, tmp_path: Path):
-    common = [
-        "tune",
-        "--study-name",
-        "hb",
-        "--storage",
-        postgres_url,
-        "--n-trials",
-        "1",
-        "--pruner",
-        "none",
-        "--heartbeat-interval",
-        "1",
-        "--grace-period",
-        "3",
-        "--sampler",
-        "random",
-    ]
-    slow = [*TINY, "--trial-timesteps", "100000"]  # long enough to be killed mid-trial
+def test_killed_worker_trial_fails_by_heartbeat_and_is_retried_from_its_checkpoint(postgres_url: str, tmp_path: Path):
+    args = [
+        "--study-name", "hb", "--storage", postgres_url, "--n-trials", "1", "--pruner", "none", "--sampler", "random",
+        "--heartbeat-interval", "1", "--grace-period", "3",
+        *TINY, "--trial-timesteps", "900", "--n-evaluations", "3",
+    ]  # fmt: skip
+    trial_dir = tmp_path / "tuning-results" / "trials" / "0"
     victim = subprocess.Popen(
-        [sys.executable, "-m", "sb3_mario", *common, *slow],
+        [sys.executable, "-m", "sb3_mario", "tune", *args],
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.time() + 120
-    while True:
+    deadline = time.time() + 180
+    while not (trial_dir / "checkpoints" / "checkpoint.json").is_file():  # step 300: evaluated and checkpointed
         assert victim.poll() is None and time.time() < deadline
-        try:
-            trials = optuna.load_study(study_name="hb", storage=postgres_url).trials
-        except KeyError:  # study not created yet
-            trials = []
-        if trials and trials[0].state == optuna.trial.TrialState.RUNNING:
-            break
-        time.sleep(0.5)
-    time.sleep(2)
+        time.sleep(0.1)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
+    first = optuna.load_study(study_name="hb", storage=postgres_url).trials[0]
+    assert first.state == optuna.trial.TrialState.RUNNING and 0 in first.intermediate_values
     time.sleep(4)  # past the grace period
 
-    tune(*common[1:], *TINY, cwd=tmp_path)
+    out = tune(*args, cwd=tmp_path).stdout
 
     study = optuna.load_study(study_name="hb", storage=postgres_url)
-    states = {t.number: t.state for t in study.trials}
-    assert states[0] == optuna.trial.TrialState.FAIL
-    retried = [t for t in study.trials if optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == 0]
-    assert len(retried) == 1 and retried[0].state == optuna.trial.TrialState.COMPLETE
-    assert retried[0].params == study.trials[0].params
+    assert study.trials[0].state == optuna.trial.TrialState.FAIL
+    retry = study.trials[1]
+    assert optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(retry) == 0
+    assert retry.state == optuna.trial.TrialState.COMPLETE and retry.params == first.params
+    # it went on from the checkpoint: the first evaluation is reported from the attempt that was cut off
+    assert "trial 1 goes on from the checkpoint of trial 0 at " in out
+    assert sorted(retry.intermediate_values) == [0, 1, 2]
+    assert retry.intermediate_values[0] == first.intermediate_values[0]
+    assert not trial_dir.exists()  # removed once the trial ended
 
 
 def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path):
@@ -341,42 +328,3 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path):
         )
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 2 and len(lines) == 1 and text in lines[0], result.stderr
-
-
-@pytest.mark.slow
-def test_a_trial_cut_off_goes_on_from_its_checkpoint_when_retried(tmp_path: Path):
-    db = f"sqlite:///{tmp_path / 'study.db'}"
-    args = [
-        "--study-name", "ck", "--storage", db, "--n-trials", "1", "--pruner", "none", "--sampler", "random",
-        "--heartbeat-interval", "1", "--grace-period", "3",
-        *TINY, "--trial-timesteps", "900", "--n-evaluations", "3",
-    ]  # fmt: skip
-    checkpoint = tmp_path / "tuning-results" / "trials" / "0" / "checkpoints" / "checkpoint.json"
-    victim = subprocess.Popen(
-        [sys.executable, "-m", "sb3_mario", "tune", *args],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 180
-    while not checkpoint.is_file():  # the first evaluation (step 300) is reported and checkpointed
-        assert victim.poll() is None and time.time() < deadline
-        time.sleep(0.1)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait()
-    first = optuna.load_study(study_name="ck", storage=db).trials[0]
-    assert first.state == optuna.trial.TrialState.RUNNING and 0 in first.intermediate_values
-    time.sleep(4)  # past the grace period
-
-    out = tune(*args, cwd=tmp_path).stdout
-
-    study = optuna.load_study(study_name="ck", storage=db)
-    retry = study.trials[1]
-    assert study.trials[0].state == optuna.trial.TrialState.FAIL
-    assert optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(retry) == 0
-    assert retry.state == optuna.trial.TrialState.COMPLETE and retry.params == first.params
-    assert "trial 1 goes on from the checkpoint of trial 0 at " in out
-    # the first evaluation is not played again: reported from the attempt that was cut off
-    assert sorted(retry.intermediate_values) == [0, 1, 2]
-    assert retry.intermediate_values[0] == first.intermediate_values[0]
-    assert not (tmp_path / "tuning-results" / "trials" / "0").exists()

@@ -57,9 +57,11 @@ def test_zoo_trains_and_enjoys_and_we_evaluate(tmp_path: Path, launcher: list[st
     )
     out = run(*enjoy, "--algo", algo, "--env", ENV, "-f", "logs", "--no-render", "-n", "100", cwd=tmp_path)
     assert "Mean reward" in out and "Success rate: 0.00%" in out
-    run("-m", "sb3_mario", "evaluate", str(model), "-n", "1", "-o", "eval.json", cwd=tmp_path)
-    assert json.loads((tmp_path / "eval.json").read_text())["episodes"] == 1
     from sb3_mario import DoubleDQN
+    from sb3_mario.run.evaluation import PlaySettings, evaluate
+
+    assert evaluate(model, PlaySettings(episodes=1), output=tmp_path / "eval.json")["episodes"] == 1  # in-process
+    assert json.loads((tmp_path / "eval.json").read_text())["episodes"] == 1
 
     loaded = DoubleDQN.load(model)
     # rl_zoo3 collects whole rollouts: train_freq 4 steps x n_envs 2 = 8 transitions at a time
