@@ -378,5 +378,28 @@ def test_bad_input_gives_one_line_and_exit_2(run: Path, tmp_path: Path):
         (["branch", str(tmp_path), str(run / "final_model.zip"), "--run-dir", str(tmp_path / "b")], "not a run folder"),
         (["branch", str(run), str(tmp_path / "missing.zip"), "--run-dir", str(tmp_path / "b")], "model file not found"),
     ]
-    for args, text in cases:
-        _one_line_error(cli(*args, check=False), text)
+    # the entry point itself, in a process of its own; the other cases call it in this process
+    first_args, first_text = cases[0]
+    _one_line_error(cli(*first_args, check=False), first_text)
+    for args, text in cases[1:]:
+        _one_line_error(_in_process(*args), text)
+
+
+def _in_process(*args: str) -> subprocess.CompletedProcess:
+    """``sb3-mario ARGS`` through ``main()`` in this process, its exit status and streams as a subprocess's."""
+    import contextlib
+    import io
+
+    import torch
+
+    from sb3_mario.cli import main
+
+    threads = torch.get_num_threads()  # train sets the learner's threads
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as e:  # argparse's errors
+            code = e.code
+    torch.set_num_threads(threads)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
