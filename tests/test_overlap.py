@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+import yaml
 
 pytestmark = pytest.mark.needs_torch
 
@@ -165,3 +166,28 @@ def test_the_run_config_knows_overlap_updates_and_the_keywords_it_passes_on():
         check_hyperparams({"overlap_updates": "yes"}, "ddqn")
     with pytest.raises(ConfigError, match="unknown hyperparameter 'overlap_updates' for dqn"):
         check_hyperparams({"overlap_updates": True}, "dqn")
+
+
+def test_a_run_with_overlapped_updates_evaluates_checkpoints_and_resumes(scripted, tmp_path):
+    from sb3_mario.run.config import resolve
+    from sb3_mario.run.training import resume, train
+
+    scripted(_episode_rewards(37))
+    config = resolve(
+        hyperparams={
+            "n_timesteps": 300, "n_envs": 2, "buffer_size": 600, "learning_starts": 40, "overlap_updates": True,
+        },
+        settings={"vec_env": "dummy", "eval_freq": 100, "eval_episodes": 2, "checkpoint_freq": 100, "device": "cpu"},
+    )  # fmt: skip
+    model = train(config, tmp_path, progress_bar=False)
+    assert model.num_timesteps == 300 and model._n_updates == 2 * ((300 - 40) // 8)
+    history = np.load(tmp_path / "eval" / "evaluations.npz")
+    assert history["timesteps"].tolist() == [100, 200, 300]
+    saved = DoubleDQN.load(tmp_path / "checkpoints" / "model.zip", device="cpu")
+    for p, q in zip(model.q_net.parameters(), saved.q_net.parameters(), strict=True):
+        th.testing.assert_close(p, q)  # the checkpoint holds the weights after every update in flight
+    doc = config.to_dict()
+    doc["hyperparams"]["n_timesteps"] = 400
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(doc))
+    resumed = resume(tmp_path, progress_bar=False)
+    assert resumed.num_timesteps == 400 and resumed.overlap_updates is True
