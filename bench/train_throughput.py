@@ -1,7 +1,7 @@
 """Training throughput (env steps/s): the `ddqn` preset against its bound, or the `article` preset's contenders.
 
 Usage:
-    python bench/train_throughput.py --preset ddqn [--steps 3000] [--warmup 2000] [--device cpu]
+    python bench/train_throughput.py --preset ddqn [--steps 3000] [--warmup 2000] [--device cpu] [--config FILE]
     python bench/train_throughput.py [--preset article] [--steps 1500] [--threads 1,2] [--device cpu]
 
 ``--preset ddqn`` times each part of the default preset's training on this machine (one env step of
@@ -163,11 +163,12 @@ def ddqn_rate(config: RunConfig, steps: int) -> float:
 def ddqn_main(args: argparse.Namespace) -> None:
     threads = set_torch_threads("learn")
     cores = os.cpu_count() or 1
-    config = with_overrides(resolve("ddqn"), {"learning_starts": args.warmup}, {"device": args.device, "eval_freq": 0})
+    base = resolve(config_file=args.config) if args.config else resolve("ddqn")
+    config = with_overrides(base, {"learning_starts": args.warmup}, {"device": args.device, "eval_freq": 0})
     print(
         f"machine: {cpu_name()}, {cores} cores; torch {torch.__version__}, {threads or torch.get_num_threads()} "
-        f"threads, device {args.device}; preset ddqn ({config.split().n_envs} Subproc envs, learning_starts "
-        f"{args.warmup}), {args.steps} env steps timed"
+        f"threads, device {args.device}; {args.config or 'preset ddqn'} ({config.split().n_envs} Subproc envs, "
+        f"learning_starts {args.warmup}), {args.steps} env steps timed"
     )
     parts = ddqn_parts(config)
     for name, seconds in {**parts, **adam_steps()}.items():
@@ -214,6 +215,9 @@ def main() -> None:
         "--threads", default=None, help="torch intra-op thread counts to measure (article: 1,2; ddqn: the cores)"
     )
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--config", default=None, help="ddqn: a hyperparams file instead of the preset (e.g. docs/configs/*.yml)"
+    )
     args = parser.parse_args()
     if args.preset == "ddqn":
         args.steps = args.steps or 3000
