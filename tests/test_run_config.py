@@ -64,7 +64,8 @@ def test_settings_of_the_wrong_type_or_unknown_are_refused_in_one_line(settings,
 @pytest.mark.parametrize(
     ("hyperparams", "message"),
     [
-        ({"learning_rate": "fast"}, r"hyperparameter learning_rate must be a number, actual value: 'fast'"),
+        ({"learning_rate": "fast"}, r"hyperparameter learning_rate must be a number or lin_<number> .*'fast'"),
+        ({"gamma": "high"}, r"hyperparameter gamma must be a number, actual value: 'high'"),
         ({"optimize_memory_usage": "yes"}, r"hyperparameter optimize_memory_usage must be true or false"),
         ({"n_envs": 0}, r"hyperparameter n_envs must be a positive integer, actual value: 0"),
         ({"n_timesteps": 1.5}, r"hyperparameter n_timesteps must be a positive integer, actual value: 1.5"),
