@@ -134,3 +134,29 @@ def test_the_bar_is_not_checked_until_every_start_is_won(tmp_path: Path, scripte
     model.learn(10, callback=callback)
     assert calls == [] and model.num_timesteps == 10 and callback.bar_met_at is None
     assert "bar_met_at" not in np.load(tmp_path / "evaluations.npz").files
+
+
+def test_the_episode_log_of_a_resumed_run_carries_on_its_clock(tmp_path: Path, scripted):
+    """Every episode earns 3.0 in 3 frames (one agent step): each step from step 250 logs one."""
+    import csv
+    import time
+
+    from stable_baselines3 import DQN
+
+    from sb3_mario import make_mario_vec_env
+    from sb3_mario.run.callbacks import WinRateCallback
+    from sb3_mario.run.episodes import EPISODE_FIELDS, read_episodes
+
+    scripted([1.0] * 3)
+    path = tmp_path / "episodes.csv"
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows([EPISODE_FIELDS, (1, 250, 3.0, 1, 0, 40, "1-1", 5000.0)])
+    model = DQN("MlpPolicy", make_mario_vec_env(1), learning_starts=10_000, buffer_size=100, seed=0, device="cpu")
+    model.num_timesteps = 250
+    start = time.time()
+    model.learn(5, callback=WinRateCallback(path), reset_num_timesteps=False)
+    elapsed = time.time() - start
+    rows = read_episodes(path)
+    assert [(int(r["episode"]), int(r["timestep"])) for r in rows] == [(k, 249 + k) for k in range(1, len(rows) + 1)]
+    assert len(rows) > 5
+    assert all(5000.0 <= float(r["wall_time"]) <= 5000.0 + elapsed + 0.1 for r in rows[1:])

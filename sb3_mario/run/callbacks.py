@@ -33,8 +33,10 @@ class WinRateCallback(BaseCallback):
       last complete block of ``block`` episodes (the tutorial plots blocks of 500);
     * ``episodes.csv``: one row per episode (``EPISODE_FIELDS``), from every env of a vec env.
 
-    Episode numbers continue from an existing CSV, so a resumed run has no gap and no duplicate
-    (:func:`truncate_episodes` drops rows past the checkpoint first).
+    Episode numbers and ``wall_time`` (seconds of training) continue from an existing CSV, so a
+    resumed run has no gap and no duplicate (:func:`truncate_episodes` drops rows past the
+    checkpoint first) and its clock counts the training it took, without the time between a stop
+    and its resume.
 
     :param csv_path: the per-episode CSV, appended to
     :param window: episodes in the sliding window
@@ -65,7 +67,7 @@ class WinRateCallback(BaseCallback):
         self._writer = csv.writer(self._file)
         if new:
             self._writer.writerow(EPISODE_FIELDS)
-        self._start = time.time()
+        self._start = time.time() - (float(rows[-1]["wall_time"]) if rows else 0.0)
 
     def _on_step(self) -> bool:
         for done, info in zip(self.locals["dones"], self.locals["infos"], strict=True):
