@@ -277,17 +277,25 @@ def _branch(args: argparse.Namespace) -> int:
 
 
 def _add_plot(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("plot", help="average reward and win %% per block of episodes, for one or more runs")
+    from sb3_mario.run.plotting import AGAINST
+
+    p = sub.add_parser("plot", help="training curves, greedy evaluations and a table of figures, for one or more runs")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     p.add_argument("-o", "--output", default="training.png")
     p.add_argument("--block", type=_positive_int, default=500, help="episodes per point (500 as in the tutorial)")
     p.add_argument("--last", type=_positive_int, default=100, help="episodes of the final win %% in the table")
+    p.add_argument(
+        "--against",
+        choices=AGAINST,
+        default="episodes",
+        help="x axis of the training curves: episodes (as the tutorial) or env steps (default: episodes)",
+    )
 
 
 def _plot(args: argparse.Namespace) -> int:
     from sb3_mario.run.plotting import plot_runs, summary_markdown
 
-    plot_runs(args.run_dirs, args.output, args.block)
+    plot_runs(args.run_dirs, args.output, args.block, args.against)
     print(summary_markdown(args.run_dirs, args.last))
     print(f"written to {args.output}")
     return 0

@@ -128,6 +128,8 @@ def test_resume_after_sigkill_continues_without_gaps(tmp_path: Path):
     steps = [int(r["timestep"]) for r in rows]
     assert steps == sorted(steps) and steps[-1] <= 1000
     assert any(s > killed_at for s in steps) and any(s <= killed_at for s in steps)
+    times = [float(r["wall_time"]) for r in rows]
+    assert times == sorted(times)  # the clock carries on from the checkpoint's last episode
     assert len(list((run / "logs").iterdir())) == 2  # one progress.csv per segment
 
 
@@ -319,16 +321,30 @@ def test_plot_draws_both_panels(run: Path, tmp_path: Path):
     out = tmp_path / "plot.png"
     table = cli("plot", str(run), "-o", str(out), "--block", "2", "--last", "3").stdout
     rows = episodes(run)
-    # env steps at the end of the last episode; no win in 600 steps of a fresh agent
-    assert f"| run | {len(rows)} | {int(rows[-1]['timestep'])} | - | 0.0 |" in table
+    # env steps at the end of the last episode; no win in 600 steps of a fresh agent, nor in its 2 evaluations
+    row = next(line for line in table.splitlines() if line.startswith("| run |") and "episodes" not in line)
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[:3] == ["run", str(len(rows)), rows[-1]["timestep"]] and cells[4:] == [
+        "-",
+        "0.0",
+        "0/1",
+        "0/1 (300)",
+        "-",
+        "-",
+    ]
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     fig = plot_runs([run], tmp_path / "again.png", block=2)
     titles = [ax.get_title() for ax in fig.axes]
-    # the run's evaluations kept their Q estimates: a third panel draws them, one point per evaluation
-    assert titles == ["Average reward per 2 episodes", "Win % per 2 episodes", "Q estimate and discounted return"]
+    # the run's evaluations: their wins and their Q estimates get a panel each, one point per evaluation
+    assert titles == [
+        "Average reward per 2 episodes",
+        "Win % per 2 episodes",
+        "Greedy wins per evaluation of 1",
+        "Q estimate and discounted return",
+    ]
     n_points = (len(episodes(run)) + 1) // 2
     assert all(len(ax.lines[0].get_xdata()) == n_points for ax in fig.axes[:2])
-    assert fig.axes[2].lines[0].get_xdata().tolist() == [300, 600]
+    assert [ax.lines[0].get_xdata().tolist() for ax in fig.axes[2:]] == [[300, 600], [300, 600]]
 
 
 def _one_line_error(result: subprocess.CompletedProcess, text: str) -> None:

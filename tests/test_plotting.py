@@ -1,4 +1,4 @@
-"""The comparison table and block means, on hand-written episode logs."""
+"""The comparison table, its clock, block means and panels, on hand-written episode logs and evaluations."""
 
 from __future__ import annotations
 
@@ -6,35 +6,89 @@ import csv
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from sb3_mario.run.episodes import EPISODE_FIELDS
 
 
-def write_run(path: Path, wins: list[int], steps: list[int]) -> Path:
+def write_run(path: Path, wins: list[int], steps: list[int], times: list[float] | None = None) -> Path:
+    """An episode log; each episode ends ``wall_time`` 10 s per 100 env steps unless ``times`` are given."""
     path.mkdir()
+    times = times or [step / 10 for step in steps]
     with open(path / "episodes.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(EPISODE_FIELDS)
-        for i, (win, step) in enumerate(zip(wins, steps, strict=True), start=1):
-            writer.writerow((i, step, 100.0 * (i % 3), 50, win, 3161 if win else 500, "1-1", 1.0))
+        for i, (win, step, t) in enumerate(zip(wins, steps, times, strict=True), start=1):
+            writer.writerow((i, step, 100.0 * (i % 3), 50, win, 3161 if win else 500, "1-1", t))
     return path
+
+
+def write_evaluations(run: Path, steps: list[int], wins: list[int], episodes: int = 31, **extra) -> None:
+    """Greedy evaluations at ``steps``, each winning its first ``wins[i]`` of ``episodes``."""
+    (run / "eval").mkdir()
+    successes = [[j < won for j in range(episodes)] for won in wins]
+    results = [[3000.0 if won else 500.0 for won in row] for row in successes]
+    np.savez(run / "eval" / "evaluations.npz", timesteps=steps, results=results, successes=successes, **extra)
 
 
 def test_summary_of_runs(tmp_path: Path):
     from sb3_mario.run.plotting import summarize_run, summary_markdown
 
     run = write_run(tmp_path / "ddqn", [0, 0, 1, 0, 1, 1], [100, 250, 400, 520, 700, 900])
+    no_evaluation = {key: None for key in ("eval_episodes", "last_eval_wins", "best_eval_wins", "best_eval_step")}
+    no_evaluation.update(all_won_step=None, bar_step=None, bar_hours=None)
     assert summarize_run(run, last=4) == {
         "run": "ddqn",
         "episodes": 6,
         "steps": 900,
+        "hours": 90 / 3600,
         "steps_to_first_win": 400,
         "win_pct_last_4": 75.0,
+        **no_evaluation,
     }
     never = write_run(tmp_path / "dqn", [0, 0], [80, 160])
     assert summarize_run(never)["steps_to_first_win"] is None
     table = summary_markdown([run, never], last=4).splitlines()
-    assert table[2] == "| ddqn | 6 | 900 | 400 | 75.0 |" and table[3] == "| dqn | 2 | 160 | - | 0.0 |"
+    assert table[2] == "| ddqn | 6 | 900 | 0.03 | 400 | 75.0 | - | - | - | - |"
+    assert table[3] == "| dqn | 2 | 160 | 0.00 | - | 0.0 | - | - | - | - |"
+
+
+def test_the_summary_reads_the_greedy_evaluations_and_the_bar(tmp_path: Path):
+    from sb3_mario.run.plotting import summarize_run, summary_markdown
+
+    steps = [50_000 * k for k in range(1, 9)]
+    # an episode ends 10 steps after each evaluation: half an hour apart, an hour for the last (the bar's tests)
+    hours = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.5]
+    run = write_run(tmp_path / "ddqn-s0", [0] * 7 + [1], [s + 10 for s in steps], [h * 3600 for h in hours])
+    write_evaluations(run, steps, [0, 3, 12, 30, 31, 28, 31, 31], bar_met_at=400_000)
+    summary = summarize_run(run)
+    assert {key: summary[key] for key in summary if "eval" in key or key.startswith(("all", "bar"))} == {
+        "eval_episodes": 31,
+        "last_eval_wins": 31,
+        "best_eval_wins": 31,
+        "best_eval_step": 250_000,  # the first evaluation with the most wins
+        "all_won_step": 250_000,
+        "bar_step": 400_000,
+        "bar_hours": 4.5,  # when the first episode that ended at or after the bar's step ended
+    }
+    # evaluations that never won every start, and no bar
+    other = write_run(tmp_path / "ddqn-s1", [0, 0], [99_990, 199_990])
+    write_evaluations(other, [100_000, 200_000], [5, 2])
+    table = summary_markdown([run, other]).splitlines()
+    assert (
+        table[2]
+        == "| ddqn-s0 | 8 | 400,010 | 4.50 | 400,010 | 12.5 | 31/31 | 31/31 (250,000) | 250,000 | 400,000 (4.50) |"
+    )
+    assert table[3].endswith("| 2/31 | 5/31 (100,000) | - | - |")
+
+
+def test_wall_times_add_up_the_segments_of_runs_whose_clock_restarted_at_each_resume():
+    from sb3_mario.run.episodes import wall_times
+
+    rows = [{"wall_time": t} for t in ("10.0", "25.5", "3.0", "7.0", "1.0", "30.0")]
+    assert wall_times(rows) == [10.0, 25.5, 28.5, 32.5, 33.5, 62.5]
+    carried_on = [{"wall_time": t} for t in ("10.0", "25.5", "25.5", "40.0")]
+    assert wall_times(carried_on) == [10.0, 25.5, 25.5, 40.0]
 
 
 def test_block_means_include_the_last_partial_block():
@@ -73,3 +127,26 @@ def test_the_estimates_of_runs_that_have_them_get_a_third_panel(tmp_path: Path):
     assert lines[0].get_ydata().tolist() == [12.0, 9.5] and lines[1].get_ydata().tolist() == [8.0, 9.0]
     assert lines[0].get_xdata().tolist() == [50, 100]
     assert len(plot_runs([without], tmp_path / "two.png", block=1).axes) == 2
+
+
+def test_greedy_evaluations_get_a_panel_and_training_curves_can_be_drawn_against_env_steps(tmp_path: Path):
+    from sb3_mario.errors import ConfigError
+    from sb3_mario.run.plotting import plot_runs
+
+    run = write_run(tmp_path / "ddqn-s0", [0, 1, 1], [100, 250, 420])
+    write_evaluations(run, [200, 400], [3, 31], q_estimate=[1.0, 2.0], discounted_return=[1.0, 1.5])
+    fig = plot_runs([run], tmp_path / "plot.png", block=2, against="steps")
+    assert [ax.get_title() for ax in fig.axes] == [
+        "Average reward per 2 episodes",
+        "Win % per 2 episodes",
+        "Greedy wins per evaluation of 31",
+        "Q estimate and discounted return",
+    ]
+    win = fig.axes[1].lines[0]
+    assert win.get_xdata().tolist() == [250, 420] and win.get_ydata().tolist() == [50.0, 100.0]
+    assert fig.axes[1].get_xlabel() == "env steps"
+    greedy = fig.axes[2].lines[0]
+    assert greedy.get_xdata().tolist() == [200, 400] and greedy.get_ydata().tolist() == [3, 31]
+    assert plot_runs([run], tmp_path / "again.png", block=2).axes[1].lines[0].get_xdata().tolist() == [2, 3]
+    with pytest.raises(ConfigError, match="unknown x axis 'hours': valid values are episodes, steps"):
+        plot_runs([run], tmp_path / "bad.png", against="hours")

@@ -1,14 +1,16 @@
-"""The tutorial's Figure 1 for any runs: average reward and win % per block of episodes."""
+"""Runs compared: the tutorial's Figure 1 (average reward and win % per block of episodes), the greedy
+evaluations, the Q estimates, and a table of each run's figures."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from sb3_mario.errors import ConfigError
-from sb3_mario.run.episodes import read_episodes
+from sb3_mario.run.episodes import read_episodes, wall_times
 
 
 def block_means(values: list[float], block: int) -> tuple[np.ndarray, np.ndarray]:
@@ -20,36 +22,93 @@ def block_means(values: list[float], block: int) -> tuple[np.ndarray, np.ndarray
     return ends, np.array([x[s:e].mean() for s, e in zip(starts, ends, strict=True)])
 
 
-def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, float | int | str | None]:
-    """The tutorial comparison's figures for one run, from its ``episodes.csv``.
+def read_evaluations(run_dir: str | Path) -> dict[str, np.ndarray] | None:
+    """A run's ``eval/evaluations.npz`` (:data:`~sb3_mario.run.callbacks.HISTORY_KEYS`, and
+    ``bar_met_at`` once the bar was met) as arrays; ``None`` for a run without evaluations."""
+    path = Path(run_dir) / "eval" / "evaluations.npz"
+    if not path.is_file():
+        return None
+    with np.load(path) as saved:
+        return {key: saved[key] for key in saved.files}
 
-    :return: name, episodes, env steps, env steps at the first win (``None`` without one), and the
-        win % over the last ``last`` episodes
+
+def _hours_at(rows: list[dict[str, str]], times: list[float], step: int) -> float:
+    """Hours of training when the run reached ``step``: the wall time of the first episode that
+    ended there or later (the last episode's when none did, as when training stopped there)."""
+    index = next((i for i, row in enumerate(rows) if int(row["timestep"]) >= step), len(rows) - 1)
+    return times[index] / 3600
+
+
+def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
+    """The comparison's figures for one run, from its ``episodes.csv`` and evaluations.
+
+    :return: ``run`` (the folder's name), ``episodes``, ``steps`` (env steps at the end of the last
+        episode), ``hours`` (of training, :func:`~sb3_mario.run.episodes.wall_times`),
+        ``steps_to_first_win`` and ``win_pct_last_<last>`` (training episodes); from the greedy
+        evaluations, when the run has them (else ``None``): ``eval_episodes``, ``last_eval_wins``,
+        ``best_eval_wins`` and ``best_eval_step`` (the first evaluation with that many),
+        ``all_won_step`` (the first that won every episode), and ``bar_step`` and ``bar_hours``
+        (the first evaluation that met the bar, :class:`~sb3_mario.run.evaluation.Bar`)
     """
     rows = read_episodes(Path(run_dir) / "episodes.csv")
     if not rows:
         raise ConfigError(f"{run_dir} has no episodes (no episodes.csv with rows)")
+    times = wall_times(rows)
     first_win = next((int(r["timestep"]) for r in rows if r["win"] == "1"), None)
     tail = rows[-last:]
-    return {
+    summary: dict[str, Any] = {
         "run": Path(run_dir).name,
         "episodes": len(rows),
         "steps": int(rows[-1]["timestep"]),
+        "hours": times[-1] / 3600,
         "steps_to_first_win": first_win,
         f"win_pct_last_{last}": 100.0 * sum(r["win"] == "1" for r in tail) / len(tail),
+        **dict.fromkeys(("eval_episodes", "last_eval_wins", "best_eval_wins", "best_eval_step", "all_won_step")),
+        **dict.fromkeys(("bar_step", "bar_hours")),
     }
+    evaluations = read_evaluations(run_dir)
+    if evaluations is None or "successes" not in evaluations or not len(evaluations["timesteps"]):
+        return summary
+    steps = [int(step) for step in evaluations["timesteps"]]
+    wins = [int(np.sum(won)) for won in evaluations["successes"]]
+    n_episodes = int(evaluations["successes"].shape[1])
+    best = int(np.argmax(wins))  # the first of the most
+    summary.update(
+        eval_episodes=n_episodes,
+        last_eval_wins=wins[-1],
+        best_eval_wins=wins[best],
+        best_eval_step=steps[best],
+        all_won_step=next((step for step, won in zip(steps, wins, strict=True) if won == n_episodes), None),
+    )
+    if "bar_met_at" in evaluations:
+        summary["bar_step"] = int(evaluations["bar_met_at"])
+        summary["bar_hours"] = _hours_at(rows, times, summary["bar_step"])
+    return summary
+
+
+def _steps(step: int | None) -> str:
+    return "-" if step is None else f"{step:,}"
 
 
 def summary_markdown(run_dirs: list[str | Path], last: int = 100) -> str:
     """:func:`summarize_run` of each run as a Markdown table."""
     lines = [
-        f"| run | episodes | env steps | env steps to first win | win % (last {last} episodes) |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        f"| run | episodes | env steps | hours | env steps to first win | win % (last {last} episodes) "
+        "| greedy wins, last evaluation | most greedy wins (at env steps) | every start won at | bar met at (hours) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for run_dir in run_dirs:
         s = summarize_run(run_dir, last)
-        first = "-" if s["steps_to_first_win"] is None else f"{s['steps_to_first_win']:,}"
-        lines.append(f"| {s['run']} | {s['episodes']:,} | {s['steps']:,} | {first} | {s[f'win_pct_last_{last}']:.1f} |")
+        cells = [s["run"], f"{s['episodes']:,}", f"{s['steps']:,}", f"{s['hours']:.2f}"]
+        cells += [_steps(s["steps_to_first_win"]), f"{s[f'win_pct_last_{last}']:.1f}"]
+        if s["eval_episodes"] is None:
+            cells += ["-"] * 4
+        else:
+            of = f"/{s['eval_episodes']}"
+            cells += [f"{s['last_eval_wins']}{of}", f"{s['best_eval_wins']}{of} ({s['best_eval_step']:,})"]
+            cells += [_steps(s["all_won_step"])]
+            cells += ["-" if s["bar_step"] is None else f"{s['bar_step']:,} ({s['bar_hours']:.2f})"]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -80,20 +139,33 @@ def run_styles(names: list[str]) -> list[tuple[int, str]]:
 def read_estimates(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Env steps, mean Q estimate and mean discounted return of a run's evaluations (from
     ``eval/evaluations.npz``); ``None`` for a run without them."""
-    path = Path(run_dir) / "eval" / "evaluations.npz"
-    if not path.is_file():
+    evaluations = read_evaluations(run_dir)
+    if evaluations is None or "q_estimate" not in evaluations:
         return None
-    with np.load(path) as saved:
-        if "q_estimate" not in saved.files:
-            return None
-        return saved["timesteps"], saved["q_estimate"], saved["discounted_return"]
+    return evaluations["timesteps"], evaluations["q_estimate"], evaluations["discounted_return"]
 
 
-def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500) -> object:
-    """Plot average reward (left) and win % (middle) per ``block`` episodes, one line per run
-    (coloured by configuration, styled by seed: :func:`run_styles`); when runs have them, a third
-    panel draws each evaluation's mean Q estimate (solid) against the discounted return obtained
-    (dashed), against env steps, as van Hasselt et al. (2016), Figure 3.
+def read_greedy_wins(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Env steps and wins of each of a run's greedy evaluations, and the episodes each played;
+    ``None`` for a run without them."""
+    evaluations = read_evaluations(run_dir)
+    if evaluations is None or "successes" not in evaluations or not len(evaluations["timesteps"]):
+        return None
+    successes = evaluations["successes"]
+    return evaluations["timesteps"], successes.sum(axis=1), int(successes.shape[1])
+
+
+#: What the training curves of :func:`plot_runs` can be drawn against.
+AGAINST = ("episodes", "steps")
+
+
+def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500, against: str = "episodes") -> object:
+    """Plot average reward and win % per ``block`` training episodes, one line per run (coloured by
+    configuration, styled by seed: :func:`run_styles`), against episodes (as the tutorial's Figure 1)
+    or env steps (``against="steps"``: each block at the env step its last episode ended). When runs
+    have evaluations, a panel draws the wins of each greedy evaluation against env steps, and one the
+    mean Q estimate (solid) against the discounted return obtained (dashed), as van Hasselt et al.
+    (2016), Figure 3.
 
     :return: the matplotlib figure (also written to ``output`` as PNG)
     """
@@ -104,25 +176,43 @@ def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500) 
 
     if block < 1:
         raise ConfigError(f"block must be >= 1, actual value: {block}")
+    if against not in AGAINST:
+        raise ConfigError(f"unknown x axis {against!r}: valid values are {', '.join(AGAINST)}")
+    greedy = [read_greedy_wins(run_dir) for run_dir in run_dirs]
     estimates = [read_estimates(run_dir) for run_dir in run_dirs]
-    has_estimates = any(e is not None for e in estimates)
-    fig, axes = plt.subplots(1, 3 if has_estimates else 2, figsize=(16.5 if has_estimates else 11, 4))
+    panels = 2 + any(g is not None for g in greedy) + any(e is not None for e in estimates)
+    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4))
     ax_reward, ax_win = axes[0], axes[1]
     names = [Path(run_dir).name for run_dir in run_dirs]
-    for run_dir, label, (colour, linestyle) in zip(run_dirs, names, run_styles(names), strict=True):
+    styles = run_styles(names)
+    for run_dir, label, (colour, linestyle) in zip(run_dirs, names, styles, strict=True):
         rows = read_episodes(Path(run_dir) / "episodes.csv")
         if not rows:
             raise ConfigError(f"{run_dir} has no episodes (no episodes.csv with rows)")
         ends, rewards = block_means([float(r["reward"]) for r in rows], block)
         _, wins = block_means([100.0 * int(r["win"]) for r in rows], block)
+        x = ends if against == "episodes" else np.array([int(rows[end - 1]["timestep"]) for end in ends])
         style = {"color": f"C{colour % 10}", "linestyle": linestyle, "marker": "o", "markersize": 3, "label": label}
-        ax_reward.plot(ends, rewards, **style)
-        ax_win.plot(ends, wins, **style)
-    ax_reward.set(title=f"Average reward per {block} episodes", xlabel="episode", ylabel="reward")
-    ax_win.set(title=f"Win % per {block} episodes", xlabel="episode", ylabel="win %", ylim=(-2, 102))
-    if has_estimates:
-        ax_q = axes[2]
-        for label, (colour, _), estimate in zip(names, run_styles(names), estimates, strict=True):
+        ax_reward.plot(x, rewards, **style)
+        ax_win.plot(x, wins, **style)
+    xlabel = "episode" if against == "episodes" else "env steps"
+    ax_reward.set(title=f"Average reward per {block} episodes", xlabel=xlabel, ylabel="reward")
+    ax_win.set(title=f"Win % per {block} episodes", xlabel=xlabel, ylabel="win %", ylim=(-2, 102))
+    extra = iter(axes[2:])
+    if any(g is not None for g in greedy):
+        ax_greedy = next(extra)
+        sizes = {g[2] for g in greedy if g is not None}
+        for label, (colour, linestyle), wins_of_run in zip(names, styles, greedy, strict=True):
+            if wins_of_run is not None:
+                steps, won, _ = wins_of_run
+                ax_greedy.plot(
+                    steps, won, color=f"C{colour % 10}", linestyle=linestyle, marker="o", markersize=3, label=label
+                )
+        of = f" of {sizes.pop()}" if len(sizes) == 1 else ""
+        ax_greedy.set(title=f"Greedy wins per evaluation{of}", xlabel="env steps", ylabel="wins")
+    if any(e is not None for e in estimates):
+        ax_q = next(extra)
+        for label, (colour, _), estimate in zip(names, styles, estimates, strict=True):
             if estimate is not None:
                 steps, q, returns = estimate
                 ax_q.plot(steps, q, color=f"C{colour % 10}", marker="o", markersize=3, label=f"{label} Q estimate")

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# One configuration, several seeds, one budget: the unit of every comparison in docs/results.md.
+# Trains runs/<NAME>-s<seed> for each seed in SEEDS, PARALLEL at a time (one torch thread each when several
+# share the machine), and continues each run that has a checkpoint with `train --resume`: after a stop, the
+# same command carries on where every run was. Arguments go to `sb3-mario train` when a run starts; a resumed
+# run keeps its own config.yaml. Then the table and curves of all the runs of NAME (`sb3-mario plot`).
+#   NAME=ddqn STEPS=300000 bash scripts/seeds.sh
+#   NAME=sticky STEPS=300000 bash scripts/seeds.sh \
+#       --hyperparams 'env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25}'
+set -euo pipefail
+cd "$(dirname "$0")/.."
+NAME="${NAME:?give the configuration a NAME: its runs are runs/NAME-s<seed>}"
+STEPS="${STEPS:-300000}"
+SEEDS="${SEEDS:-0 1}"
+PARALLEL="${PARALLEL:-2}"
+OUT="${OUT:-runs}"
+EVAL_FREQ="${EVAL_FREQ:-50000}"     # the run's own greedy evaluations: the 31 no-op starts
+BAR_EPISODES="${BAR_EPISODES:-100}" # when one wins every start: the bar's 100 + 100 episodes (docs/runs.md)
+if [ "$PARALLEL" -gt 1 ]; then
+    export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+fi
+bash scripts/setup.sh
+mkdir -p "$OUT/logs"
+run() {  # seed
+    local dir="$OUT/$NAME-s$1"
+    if [ -f "$dir/checkpoints/checkpoint.json" ]; then
+        .venv/bin/sb3-mario train --resume "$dir" --no-progress-bar
+    else
+        .venv/bin/sb3-mario train --seed "$1" --timesteps "$STEPS" --eval-freq "$EVAL_FREQ" \
+            --bar-episodes "$BAR_EPISODES" --run-dir "$dir" --no-progress-bar "${@:2}"
+    fi
+}
+pids=()
+failed=0
+for seed in $SEEDS; do
+    run "$seed" "$@" > "$OUT/logs/$NAME-s$seed.txt" 2>&1 &
+    pids+=("$!")
+    if [ "${#pids[@]}" -ge "$PARALLEL" ]; then
+        wait "${pids[0]}" || failed=1
+        pids=("${pids[@]:1}")
+    fi
+done
+for pid in "${pids[@]}"; do
+    wait "$pid" || failed=1
+done
+if [ "$failed" = 1 ]; then
+    echo "a run of $NAME failed: see $OUT/logs/$NAME-s*.txt" >&2
+    exit 1
+fi
+dirs=()
+for seed in $SEEDS; do
+    dirs+=("$OUT/$NAME-s$seed")
+done
+.venv/bin/sb3-mario plot "${dirs[@]}" --against steps --block 100 -o "$OUT/$NAME.png"
