@@ -3,7 +3,8 @@
 # Trains runs/<NAME>-s<seed> for each seed in SEEDS, PARALLEL at a time (one torch thread each when several
 # share the machine), and continues each run that has a checkpoint with `train --resume`: after a stop, the
 # same command carries on where every run was. Arguments go to `sb3-mario train` when a run starts; a resumed
-# run keeps its own config.yaml. Then the table and curves of all the runs of NAME (`sb3-mario plot`).
+# run keeps its own config.yaml. Every run trains to the budget (curves compared at one budget), the bar's first
+# step noted on the way. Then the table and curves of all the runs of NAME (`sb3-mario plot`).
 #   NAME=ddqn STEPS=300000 bash scripts/seeds.sh
 #   NAME=sticky STEPS=300000 bash scripts/seeds.sh \
 #       --hyperparams 'env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25}'
@@ -27,7 +28,7 @@ run() {  # seed
         .venv/bin/sb3-mario train --resume "$dir" --no-progress-bar
     else
         .venv/bin/sb3-mario train --seed "$1" --timesteps "$STEPS" --eval-freq "$EVAL_FREQ" \
-            --bar-episodes "$BAR_EPISODES" --run-dir "$dir" --no-progress-bar "${@:2}"
+            --bar-episodes "$BAR_EPISODES" --no-stop-at-bar --run-dir "$dir" --no-progress-bar "${@:2}"
     fi
 }
 pids=()

@@ -419,3 +419,20 @@ def _in_process(*args: str) -> subprocess.CompletedProcess:
             code = e.code
     torch.set_num_threads(threads)
     return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
+def test_by_default_a_run_stops_at_the_first_evaluation_that_meets_the_bar(tmp_path: Path, scripted):
+    """The scripted game is won at the first agent step: the evaluation at step 100 wins every start, then
+    the bar's 100 episodes with epsilon 0.02 and 100 with sticky actions, and the run ends there."""
+    import numpy as np
+
+    scripted([1.0] * 3, flag=True)
+    run = tmp_path / "run"
+    args = ["train", "--timesteps", "1000", "--vec-env", "dummy", "--eval-freq", "100", "--eval-episodes", "2"]
+    result = _in_process(*args, "--learning-starts", "50", "--buffer-size", "500", "--run-dir", str(run))
+    assert result.returncode == 0, result.stderr
+    assert "Bar at 100 steps: 100% won with epsilon, 100% with sticky actions: met" in result.stdout
+    assert json.loads((run / "checkpoints" / "checkpoint.json").read_text())["num_timesteps"] == 100
+    with np.load(run / "eval" / "evaluations.npz") as evaluations:
+        assert int(evaluations["bar_met_at"]) == 100 and evaluations["timesteps"].tolist() == [100]
+    assert (run / "eval" / "bar_model.zip").is_file()

@@ -328,6 +328,7 @@ class EvalCallback(BaseCallback):
 
     def _save(self, name: str) -> None:
         if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
             self.model.save(self.log_dir / name)
 
     def _on_evaluation(self, episodes: list[Episode], summary: dict[str, Any]) -> bool:

@@ -84,11 +84,13 @@ class RunSettings:
         30, "evaluation episodes start with 0, 1, ..., N no-op frames in turn (30 as in Mnih et al. 2015)"
     )
     bar_episodes: int = setting(
-        0,
+        100,
         "when an evaluation wins every start, also play this many episodes with epsilon 0.02 and as many with "
-        "sticky actions, to check the bar (sb3_mario.run.evaluation.Bar); 0: never",
+        "sticky actions, to check the bar (sb3_mario.run.evaluation.Bar: 100 each); 0: never",
     )
-    stop_at_bar: bool = setting(False, "stop training at the first evaluation that meets the bar")
+    stop_at_bar: bool = setting(
+        True, "stop training at the first evaluation that meets the bar: the run's goal is reached"
+    )
     checkpoint_freq: int = setting(50_000, "env steps between checkpoints")
     save_replay_buffer: bool = setting(
         True, "checkpoints include the replay buffer, so --resume goes on exactly where it stopped"
