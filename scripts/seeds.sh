@@ -5,9 +5,10 @@
 # same command carries on where every run was. Arguments go to `sb3-mario train` when a run starts; a resumed
 # run keeps its own config.yaml. Every run trains to the budget (curves compared at one budget), the bar's first
 # step noted on the way. Then the table and curves of all the runs of NAME (`sb3-mario plot`).
-#   NAME=ddqn STEPS=300000 bash scripts/seeds.sh
-#   NAME=sticky STEPS=300000 bash scripts/seeds.sh \
-#       --hyperparams 'env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25}'
+#   NAME=ddqn STEPS=400000 bash scripts/seeds.sh --hyperparams exploration_fraction:0.25
+#   NAME=sticky STEPS=400000 bash scripts/seeds.sh --hyperparams exploration_fraction:0.25 \
+#       'env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25}'
+# (exploration_fraction is SB3's share of the budget: 0.25 of 400,000 is the ddqn preset's 100,000 steps.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NAME="${NAME:?give the configuration a NAME: its runs are runs/NAME-s<seed>}"
