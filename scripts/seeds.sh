@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NAME="${NAME:?give the configuration a NAME: its runs are runs/NAME-s<seed>}"
-STEPS="${STEPS:-300000}"
+STEPS="${STEPS:-400000}"
 SEEDS="${SEEDS:-0 1}"
 PARALLEL="${PARALLEL:-2}"
 OUT="${OUT:-runs}"
