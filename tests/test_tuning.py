@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -268,42 +269,72 @@ def test_two_workers_share_one_postgres_study(postgres_url: str, tmp_path: Path)
     assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 4  # no trial ran twice
 
 
+def _steps(checkpoint: Path) -> int:
+    meta = checkpoint / "checkpoint.json"  # written last, atomically
+    return json.loads(meta.read_text())["num_timesteps"] if meta.is_file() else -1
+
+
+def _worker(args: list[str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sb3_mario", "tune", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+
+def _wait_for_checkpoint(worker: subprocess.Popen, checkpoint: Path, steps: int) -> None:
+    deadline = time.time() + 180
+    while _steps(checkpoint) < steps:
+        assert worker.poll() is None and time.time() < deadline, "no checkpoint before the deadline"
+        time.sleep(0.1)
+
+
 @pytest.mark.slow
-def test_killed_worker_trial_fails_by_heartbeat_and_is_retried_from_its_checkpoint(postgres_url: str, tmp_path: Path):
+def test_stopped_and_killed_workers_trials_are_queued_again_and_go_on_from_their_checkpoints(
+    postgres_url: str, tmp_path: Path
+):
+    """SIGTERM: the worker checkpoints its trial where it is and queues it again at once. SIGKILL: the
+    heartbeat fails the trial after the grace period and queues it again from its last checkpoint."""
     args = [
         "--study-name", "hb", "--storage", postgres_url, "--n-trials", "1", "--pruner", "none", "--sampler", "random",
         "--heartbeat-interval", "1", "--grace-period", "3",
         *TINY, "--trial-timesteps", "900", "--n-evaluations", "3",
     ]  # fmt: skip
-    trial_dir = tmp_path / "tuning-results" / "trials" / "0"
-    victim = subprocess.Popen(
-        [sys.executable, "-m", "sb3_mario", "tune", *args],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 180
-    while not (trial_dir / "checkpoints" / "checkpoint.json").is_file():  # step 300: evaluated and checkpointed
-        assert victim.poll() is None and time.time() < deadline
-        time.sleep(0.1)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait()
-    first = optuna.load_study(study_name="hb", storage=postgres_url).trials[0]
-    assert first.state == optuna.trial.TrialState.RUNNING and 0 in first.intermediate_values
+    checkpoint = tmp_path / "tuning-results" / "trials" / "0" / "checkpoints"
+    stopped = _worker(args, tmp_path)
+    _wait_for_checkpoint(stopped, checkpoint, 300)  # step 300: evaluated and checkpointed
+    time.sleep(1.0)  # on to some step past it
+    stopped.send_signal(signal.SIGTERM)
+    out, err = stopped.communicate(timeout=120)
+    assert stopped.returncode == 0, err[-3000:]
+    at = _steps(checkpoint)
+    assert f"trial 0 stopped by signal {int(signal.SIGTERM)} at {at} steps: queued again as trial 1" in out
+    study = optuna.load_study(study_name="hb", storage=postgres_url)
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.WAITING]
+    first = study.trials[0]
+    assert 0 in first.intermediate_values and at >= 300
+
+    killed = _worker(args, tmp_path)
+    _wait_for_checkpoint(killed, checkpoint, 600)  # trial 1 went on from step `at` to its evaluation at 600
+    killed.send_signal(signal.SIGKILL)
+    out = killed.communicate()[0]
+    assert f"trial 1 goes on from the checkpoint of trial 0 at {at} steps" in out
+    second = optuna.load_study(study_name="hb", storage=postgres_url).trials[1]
+    assert second.state == optuna.trial.TrialState.RUNNING and sorted(second.intermediate_values) == [0, 1]
     time.sleep(4)  # past the grace period
 
     out = tune(*args, cwd=tmp_path).stdout
 
     study = optuna.load_study(study_name="hb", storage=postgres_url)
-    assert study.trials[0].state == optuna.trial.TrialState.FAIL
-    retry = study.trials[1]
-    assert optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(retry) == 0
+    assert [t.state for t in study.trials][1] == optuna.trial.TrialState.FAIL
+    retry = study.trials[2]
+    assert retry.system_attrs["retry_history"] == [0, 1]  # RetryHeartbeatStaleTrialCallback's record
     assert retry.state == optuna.trial.TrialState.COMPLETE and retry.params == first.params
-    # it went on from the checkpoint: the first evaluation is reported from the attempt that was cut off
-    assert "trial 1 goes on from the checkpoint of trial 0 at " in out
+    # it went on from the checkpoint: the evaluations before it are reported from the attempts that were cut off
+    assert "trial 2 goes on from the checkpoint of trial 0 at 600 steps" in out
     assert sorted(retry.intermediate_values) == [0, 1, 2]
     assert retry.intermediate_values[0] == first.intermediate_values[0]
-    assert not trial_dir.exists()  # removed once the trial ended
+    assert retry.intermediate_values[1] == second.intermediate_values[1]
+    assert not checkpoint.parent.exists()  # removed once the trial ended
 
 
 def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path):

@@ -116,10 +116,12 @@ def _atomic(save: Any, path: Path) -> None:
 class CheckpointCallback(BaseCallback):
     """Save the model (and optionally the replay buffer) every ``save_freq`` env steps, atomically.
 
-    Each checkpoint is ``model.zip`` (+ ``replay_buffer.pkl``) and ``checkpoint.json`` with the
-    step count, written last, so the newest ``checkpoint.json`` always names a complete pair.
-    Unlike SB3's ``CheckpointCallback`` the frequency counts env steps over all envs, and one
-    checkpoint is kept (a replay buffer is gigabytes).
+    Checkpoints fall on multiples of ``save_freq`` env steps, counted over all envs and across
+    resumes (as :class:`EvalCallback`'s evaluations), also after a resume from a checkpoint taken
+    elsewhere, as on a signal. Each checkpoint is ``model.zip`` (+ ``replay_buffer.pkl``) and
+    ``checkpoint.json`` with the step count, written last, so the newest ``checkpoint.json`` always
+    names a complete pair. Unlike SB3's ``CheckpointCallback`` one checkpoint is kept (a replay
+    buffer is gigabytes).
 
     :param save_path: folder of the checkpoint
     :param save_freq: env steps (summed over envs) between checkpoints
@@ -143,14 +145,15 @@ class CheckpointCallback(BaseCallback):
         self.save_freq = save_freq
         self.save_replay_buffer = save_replay_buffer
         self.config = config
-        self._last = 0
+        self._next = save_freq
 
     def _on_training_start(self) -> None:
-        self._last = self.num_timesteps
+        self._next = (self.num_timesteps // self.save_freq + 1) * self.save_freq
 
     def _on_step(self) -> bool:
-        if self.num_timesteps - self._last >= self.save_freq:
+        if self.num_timesteps >= self._next:
             self.save()
+            self._next = (self.num_timesteps // self.save_freq + 1) * self.save_freq
         return True
 
     def save(self) -> None:
@@ -164,7 +167,6 @@ class CheckpointCallback(BaseCallback):
         steps = self.model.num_timesteps  # the model's own count: also right outside learn()
         meta = {"num_timesteps": steps, "replay_buffer": self.save_replay_buffer, "config": self.config}
         _atomic(lambda p: p.write_text(json.dumps(meta)), self.save_path / "checkpoint.json")
-        self._last = steps
         if self.verbose:
             print(f"Checkpoint at {steps} steps in {self.save_path}")
 

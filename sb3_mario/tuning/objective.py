@@ -11,7 +11,7 @@ import gymnasium as gym
 import numpy as np
 import optuna
 
-from sb3_mario.run.callbacks import CheckpointCallback, EvalCallback
+from sb3_mario.run.callbacks import CheckpointCallback, EvalCallback, StopTraining
 from sb3_mario.run.config import RunConfig, build_callbacks, with_overrides
 from sb3_mario.run.evaluation import Episode, make_eval_env
 from sb3_mario.run.seeding import seed_for
@@ -31,6 +31,22 @@ def trial_score(wins: list[bool], x_positions: list[int]) -> float:
     """
     n = len(wins)
     return float(np.mean(wins) + np.mean(x_positions) / X_SCALE / (n + 1))
+
+
+class TrialInterrupted(BaseException):
+    """SIGINT or SIGTERM stopped a trial: its model and replay buffer are checkpointed (with
+    ``trial_checkpoints``) and it is left running, neither failed nor pruned, for
+    :func:`~sb3_mario.tuning.study.run_study` to queue it again. A ``BaseException``, as
+    ``KeyboardInterrupt``, that Optuna passes on without recording the trial.
+
+    :param number: the trial's number
+    :param signum: the signal received
+    :param steps: env steps trained when it stopped
+    """
+
+    def __init__(self, number: int, signum: int, steps: int):
+        super().__init__(f"trial {number} stopped by signal {signum} at {steps} steps")
+        self.number, self.signum, self.steps = number, signum, steps
 
 
 class TrialEvalCallback(EvalCallback):
@@ -92,11 +108,12 @@ def trial_folder(trial: optuna.Trial, tune: TuneSettings) -> tuple[Path | None, 
 def objective(trial: optuna.Trial, base: RunConfig, tune: TuneSettings) -> float:
     """Train one trial's model (in one process) and return its last evaluation's score.
 
-    With ``trial_checkpoints`` the model and its replay buffer are saved after each evaluation, and a
-    trial run again after a stop goes on from there, its earlier evaluations reported again (those up
-    to the checkpoint), as if it had not stopped.
+    With ``trial_checkpoints`` the model and its replay buffer are saved after each evaluation and
+    when SIGINT or SIGTERM stops training, and a trial run again after a stop goes on from there, its
+    earlier evaluations reported again (those up to the checkpoint), as if it had not stopped.
 
     :raises optuna.TrialPruned: when the pruner stops the trial
+    :raises TrialInterrupted: when a signal stops it
     """
     from sb3_mario.run.training import CHECKPOINTS, build_model, load_checkpoint
 
@@ -114,14 +131,21 @@ def objective(trial: optuna.Trial, base: RunConfig, tune: TuneSettings) -> float
     eval_cb = TrialEvalCallback(
         trial, eval_env, config.settings.eval_episodes, eval_freq, seed_for(config.settings.seed, "eval"), reported
     )
-    callbacks = [eval_cb, *build_callbacks(config.split().callback)]
+    stop = StopTraining()
+    callbacks = [stop, eval_cb, *build_callbacks(config.split().callback)]
+    checkpoint = None
     if folder is not None:  # after the evaluation: a checkpoint holds the evaluations before it
-        callbacks.insert(1, CheckpointCallback(folder / CHECKPOINTS, eval_freq, True, config.to_dict()))
+        checkpoint = CheckpointCallback(folder / CHECKPOINTS, eval_freq, True, config.to_dict())
+        callbacks.insert(2, checkpoint)
     try:
         model.learn(config.n_timesteps - model.num_timesteps, callback=callbacks, reset_num_timesteps=False)
     finally:
         eval_env.close()
         model.get_env().close()
+    if stop.received is not None and not eval_cb.pruned:
+        if checkpoint is not None:
+            checkpoint.save()
+        raise TrialInterrupted(trial.number, stop.received, model.num_timesteps)
     if folder is not None:  # the trial is over: its checkpoint is no longer needed
         shutil.rmtree(folder, ignore_errors=True)
     if eval_cb.pruned:

@@ -15,7 +15,7 @@ import yaml
 from sb3_mario.env.registration import env_id
 from sb3_mario.errors import ConfigError
 from sb3_mario.run.config import RunConfig, with_overrides
-from sb3_mario.tuning.objective import objective
+from sb3_mario.tuning.objective import TrialInterrupted, objective
 from sb3_mario.tuning.settings import TuneSettings
 from sb3_mario.tuning.space import convert_params
 
@@ -131,8 +131,9 @@ def run_study(base: RunConfig, tune: TuneSettings, progress_bar: bool = False) -
     trials, whichever worker ran them, so one command resumes a study until it is done. A seeded
     sampler is seeded with ``sampler_seed`` plus the number of trials already in the study, so a
     resumed or second worker does not draw the points of the first. A trial that raises or diverges
-    is recorded as failed and the study goes on. With ``progress_bar``, each finished trial is shown
-    (:class:`TrialProgress`).
+    is recorded as failed and the study goes on. SIGINT or SIGTERM stops the worker: its trial is
+    checkpointed and queued again (:func:`queue_again`), to go on from there when the study resumes.
+    With ``progress_bar``, each finished trial is shown (:class:`TrialProgress`).
     """
     if tune.n_trials < 0:
         raise ConfigError(f"n-trials must be >= 0, actual value: {tune.n_trials}")
@@ -162,16 +163,30 @@ def run_study(base: RunConfig, tune: TuneSettings, progress_bar: bool = False) -
         callbacks.append(optuna.study.MaxTrialsCallback(tune.max_trials, states=finished))
     progress = TrialProgress(n_trials, enabled=progress_bar)
     callbacks.append(progress)
-    if n_trials > 0:
-        study.optimize(
-            functools.partial(objective, base=base, tune=tune),
-            n_trials=n_trials,
-            timeout=tune.timeout,
-            catch=(Exception,),
-            callbacks=callbacks,
-        )
-    progress.progress.close()
+    try:
+        if n_trials > 0:
+            study.optimize(
+                functools.partial(objective, base=base, tune=tune),
+                n_trials=n_trials,
+                timeout=tune.timeout,
+                catch=(Exception,),
+                callbacks=callbacks,
+            )
+    except TrialInterrupted as stop:
+        retry = queue_again(study, stop.number)
+        print(f"{stop}: queued again as trial {retry}, which goes on from there when the study resumes")
+    finally:
+        progress.progress.close()
     return study
+
+
+def queue_again(study: optuna.Study, number: int) -> int:
+    """Fail the running trial ``number`` and queue a copy of it, as a heartbeat does with a stale
+    trial (``RetryHeartbeatStaleTrialCallback``): the copy finds the trial's checkpoint through
+    :func:`~sb3_mario.tuning.objective.trial_folder`. Returns the copy's number."""
+    study.tell(number, state=optuna.trial.TrialState.FAIL)
+    optuna.storages.RetryHeartbeatStaleTrialCallback()(study, study.trials[number])
+    return study.trials[-1].number
 
 
 def best_config(study: optuna.Study, base: RunConfig, tune: TuneSettings) -> dict[str, Any]:
