@@ -44,6 +44,10 @@ def episodes(run: Path) -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Path:
     run = tmp_path_factory.mktemp("cli") / "run"
+    run.mkdir()  # what a start stopped before its first checkpoint leaves: episodes, no checkpoint
+    (run / "episodes.csv").write_text(
+        "episode,timestep,reward,length,win,x_pos,level,wall_time\n1,5000,9.0,80,0,700,1-1,60.0\n"
+    )
     cli(
         "train",
         "--timesteps",
@@ -72,6 +76,8 @@ def test_train_fills_the_run_folder(run: Path):
     assert {"rollout/success_rate", "rollout/win_rate", "rollout/mean_final_x_pos", "eval/success_rate"} <= keys
     rows = episodes(run)
     assert [int(r["episode"]) for r in rows] == list(range(1, len(rows) + 1)) and len(rows) >= 2
+    steps = [int(r["timestep"]) for r in rows]
+    assert steps == sorted(steps) and steps[-1] <= 600  # the stopped start's episode is gone
     assert set(rows[0]) == {"episode", "timestep", "reward", "length", "win", "x_pos", "level", "wall_time"}
     assert all(r["level"] == "1-1" and r["win"] in ("0", "1") for r in rows)
     config = (run / "config.yaml").read_text()

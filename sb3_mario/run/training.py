@@ -146,6 +146,8 @@ def train(config: RunConfig, run_dir: str | Path, progress_bar: bool = True) -> 
     run_dir.mkdir(parents=True, exist_ok=True)
     config.save(run_dir)
     _write_command(run_dir)
+    # a start stopped before its first checkpoint left episodes that this run replays from step 0
+    truncate_episodes(run_dir / "episodes.csv", 0)
     model = build_model(config)
     return _learn(model, config, run_dir, progress_bar)
 
