@@ -4,7 +4,8 @@
 # share the machine), and continues each run that has a checkpoint with `train --resume`: after a stop, the
 # same command carries on where every run was. Arguments go to `sb3-mario train` when a run starts; a resumed
 # run keeps its own config.yaml. Every run trains to the budget (curves compared at one budget), the bar's first
-# step noted on the way. Then the table and curves of all the runs of NAME (`sb3-mario plot`).
+# step noted on the way. Then the table and curves of all the runs of NAME (`sb3-mario plot`). SIGTERM or
+# Ctrl-C stops it cleanly: every run in flight saves a checkpoint (with its replay buffer) where it is.
 #   NAME=ddqn STEPS=400000 bash scripts/seeds.sh --hyperparams exploration_fraction:0.25
 #   NAME=sticky STEPS=400000 bash scripts/seeds.sh --hyperparams exploration_fraction:0.25 \
 #       'env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25}'
@@ -23,17 +24,25 @@ if [ "$PARALLEL" -gt 1 ]; then
 fi
 bash scripts/setup.sh
 mkdir -p "$OUT/logs"
-run() {  # seed
+run() {  # seed: the job becomes the training process itself, so that it receives the signals below
     local dir="$OUT/$NAME-s$1"
     if [ -f "$dir/checkpoints/checkpoint.json" ]; then
-        .venv/bin/sb3-mario train --resume "$dir" --no-progress-bar
+        exec .venv/bin/sb3-mario train --resume "$dir" --no-progress-bar
     else
-        .venv/bin/sb3-mario train --seed "$1" --timesteps "$STEPS" --eval-freq "$EVAL_FREQ" \
+        exec .venv/bin/sb3-mario train --seed "$1" --timesteps "$STEPS" --eval-freq "$EVAL_FREQ" \
             --bar-episodes "$BAR_EPISODES" --no-stop-at-bar --run-dir "$dir" --no-progress-bar "${@:2}"
     fi
 }
 pids=()
 failed=0
+stop() {  # SIGTERM or Ctrl-C: each run in flight checkpoints where it is and ends; no other run starts
+    trap - TERM INT
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait
+    echo "stopped: the same command goes on from the checkpoints" >&2
+    exit 143
+}
+trap stop TERM INT
 for seed in $SEEDS; do
     run "$seed" "$@" > "$OUT/logs/$NAME-s$seed.txt" 2>&1 &
     pids+=("$!")
