@@ -44,7 +44,7 @@ stop() {  # SIGTERM or Ctrl-C: each run in flight checkpoints where it is and en
 }
 trap stop TERM INT
 for seed in $SEEDS; do
-    run "$seed" "$@" > "$OUT/logs/$NAME-s$seed.txt" 2>&1 &
+    run "$seed" "$@" >> "$OUT/logs/$NAME-s$seed.txt" 2>&1 &  # each session's output after the last
     pids+=("$!")
     if [ "${#pids[@]}" -ge "$PARALLEL" ]; then
         wait "${pids[0]}" || failed=1
