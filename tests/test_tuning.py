@@ -337,6 +337,43 @@ def test_stopped_and_killed_workers_trials_are_queued_again_and_go_on_from_their
     assert not checkpoint.parent.exists()  # removed once the trial ended
 
 
+def test_a_signal_that_arrives_as_an_evaluation_prunes_the_trial_stops_the_worker(tmp_path: Path, monkeypatch):
+    """The trial ends pruned, as its evaluation decided (nothing to go on from), and the worker takes no
+    other trial: the signal still stops it."""
+    from sb3_mario.run.config import resolve
+    from sb3_mario.tuning.objective import TrialEvalCallback
+    from sb3_mario.tuning.settings import TuneSettings
+    from sb3_mario.tuning.study import run_study
+
+    evaluate = TrialEvalCallback._on_evaluation
+
+    def signalled(self, episodes, summary):
+        os.kill(os.getpid(), signal.SIGTERM)  # StopTraining's handler only records it
+        return evaluate(self, episodes, summary)
+
+    monkeypatch.setattr(TrialEvalCallback, "_on_evaluation", signalled)
+    monkeypatch.setattr(optuna.trial.Trial, "should_prune", lambda self: True)
+    handler = signal.getsignal(signal.SIGTERM)
+    base = resolve(hyperparams={"buffer_size": 500, "learning_starts": 100}, settings={"seed": 0, "eval_episodes": 1})
+    tune = TuneSettings(
+        study_name="s",
+        storage=f"sqlite:///{tmp_path / 's.db'}",
+        n_trials=3,
+        sampler="random",
+        sampler_seed=0,
+        trial_timesteps=300,
+        n_evaluations=2,
+        output_dir=str(tmp_path / "out"),
+    )
+
+    study = run_study(base, tune)
+
+    (trial,) = study.trials  # not 3: the worker stopped after the first
+    assert trial.state == optuna.trial.TrialState.PRUNED and list(trial.intermediate_values) == [0]
+    assert not (tmp_path / "out" / "trials" / "0").exists()  # a pruned trial leaves no checkpoint
+    assert signal.getsignal(signal.SIGTERM) is handler
+
+
 def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path):
     cases = [
         (
