@@ -1,7 +1,8 @@
 """Training throughput (env steps/s): the `ddqn` preset against its bound, or the `article` preset's contenders.
 
 Usage:
-    python bench/train_throughput.py --preset ddqn [--steps 3000] [--warmup 2000] [--device cpu] [--config FILE]
+    python bench/train_throughput.py --preset ddqn [--steps 3000] [--warmup 2000] [--threads 1,2] [--repeats 3]
+                                     [--device cpu] [--config FILE]
     python bench/train_throughput.py [--preset article] [--steps 1500] [--threads 1,2] [--device cpu]
 
 ``--preset ddqn`` times each part of the default preset's training on this machine (one env step of
@@ -9,7 +10,8 @@ the emulator with its preprocessing, acting on the envs' observations, one batch
 with its sample, at the learner's threads and at one) and the bounds they imply (``ddqn_bounds``:
 the parts back to back, and every core busy). Then it trains the preset with SB3's synchronous
 loop and with ``overlap_updates`` side by side, with the threads ``sb3-mario train`` uses (or each
-of ``--threads``), and prints each rate and its ratios to the bounds, the last pair on the last line.
+of ``--threads``), ``--repeats`` rounds in alternating order, and prints each rate (the median of the
+rounds) and its ratios to the bounds, the last pair on the last line.
 ``--warmup`` replaces the preset's ``learning_starts`` (random steps that fill the buffer first);
 the rate is measured over the ``--steps`` env steps after it.
 
@@ -176,15 +178,23 @@ def ddqn_main(args: argparse.Namespace) -> None:
     back_to_back, bound = ddqn_bounds(config, parts, cores)
     print(f"bound, parts back to back: {back_to_back:5.1f} env steps/s")
     print(f"bound, every core busy:    {bound:5.1f} env steps/s")
-    lines = []
-    for n in [int(t) for t in args.threads.split(",")] if args.threads else [torch.get_num_threads()]:
-        torch.set_num_threads(n)
-        for loop in ("synchronous", "overlapped"):
+    counts = [int(t) for t in args.threads.split(",")] if args.threads else [torch.get_num_threads()]
+    runs = [(n, loop) for n in counts for loop in ("synchronous", "overlapped")]
+    rates: dict[tuple[int, str], list[float]] = {run: [] for run in runs}
+    for round_ in range(args.repeats):  # rounds alternate the order: drifts of the machine fall on every loop
+        for n, loop in runs if round_ % 2 == 0 else runs[::-1]:
+            torch.set_num_threads(n)
             rate = ddqn_rate(with_overrides(config, {"overlap_updates": loop == "overlapped"}), args.steps)
-            lines.append(
-                f"{loop} ({n} thr): {rate:.1f} env steps/s, {rate / back_to_back:.2f} of the back-to-back bound, "
-                f"{rate / bound:.2f} of the every-core-busy bound"
-            )
+            rates[(n, loop)].append(rate)
+            if args.repeats > 1:
+                print(f"round {round_ + 1}, {loop} ({n} thr): {rate:.1f} env steps/s")
+    lines = []
+    for (n, loop), measured in rates.items():
+        rate = float(np.median(measured))
+        lines.append(
+            f"{loop} ({n} thr{f', median of {len(measured)}' if len(measured) > 1 else ''}): {rate:.1f} env steps/s, "
+            f"{rate / back_to_back:.2f} of the back-to-back bound, {rate / bound:.2f} of the every-core-busy bound"
+        )
     for line in lines[:-2]:
         print(line)
     print("; ".join(lines[-2:]))
@@ -215,6 +225,7 @@ def main() -> None:
         "--threads", default=None, help="torch intra-op thread counts to measure (article: 1,2; ddqn: the cores)"
     )
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--repeats", type=int, default=1, help="ddqn: rounds of the loops, in alternating order")
     parser.add_argument(
         "--config", default=None, help="ddqn: a hyperparams file instead of the preset (e.g. docs/configs/*.yml)"
     )

@@ -62,6 +62,22 @@ def test_an_error_in_the_updates_is_raised_in_the_caller():
         updates.close()
 
 
+def test_the_updates_run_with_the_callers_torch_threads():
+    """A thread keeps the thread count torch had when it first ran an op: the worker follows the caller's."""
+    before = th.get_num_threads()
+    updates = BackgroundUpdates(_net())
+    try:
+        th.set_num_threads(2)
+        updates.start(th.get_num_threads)
+        assert updates.result() == 2
+        th.set_num_threads(1)
+        updates.start(th.get_num_threads)
+        assert updates.result() == 1
+    finally:
+        updates.close()
+        th.set_num_threads(before)
+
+
 def test_a_second_start_before_the_result_is_refused():
     updates = BackgroundUpdates(_net())
     updates.start(lambda: 1)

@@ -43,13 +43,16 @@ class BackgroundUpdates:
         self._hook = network.register_forward_pre_hook(_WaitHook(self))
 
     def start(self, updates: Callable[[], Any]) -> None:
-        """Run ``updates()`` on the worker thread; the previous call's result must have been taken."""
+        """Run ``updates()`` on the worker thread, with the calling thread's number of torch threads;
+        the previous call's result must have been taken."""
         if self._future is not None:
             raise RuntimeError("the previous updates are in flight: take their result with result() first")
-        self._future = self._executor.submit(self._run, updates)
+        self._future = self._executor.submit(self._run, updates, th.get_num_threads())
 
-    def _run(self, updates: Callable[[], Any]) -> Any:
+    def _run(self, updates: Callable[[], Any], threads: int) -> Any:
         self._worker = threading.get_ident()
+        if th.get_num_threads() != threads:  # a thread keeps the count torch had when it first ran an op
+            th.set_num_threads(threads)
         return updates()
 
     def join(self) -> None:
