@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
 # The ablations of docs/results.md, one arm after another: each arm is `scripts/seeds.sh` (seeds 0 and 1, 400,000
 # env steps) on the ddqn preset with exploration_fraction 0.25 (the preset's 100,000 steps of decay at this budget)
-# and the arm's changes. Arms stack, as the changes kept do: after `sticky`, every arm trains with sticky actions
-# and is compared with `sticky`. The same command goes on after any stop: a finished run resumes at its budget and
-# ends at once, a run cut off goes on from its checkpoint. SIGTERM or Ctrl-C stops it cleanly (seeds.sh checkpoints
-# its runs). ARMS picks some, in order:  ARMS="ddqn sticky" bash scripts/ablations.sh
+# and the arm's changes. Arms stack, as the changes kept do: `overlap` is compared with `ddqn`, then every arm
+# trains with overlapped updates, `overlap+sticky` is compared with `overlap`, and so on. The same command goes on
+# after any stop: a finished run resumes at its budget and ends at once, a run cut off goes on from its checkpoint.
+# SIGTERM or Ctrl-C stops it cleanly (seeds.sh checkpoints its runs). ARMS picks some, in order:
+#   ARMS="overlap overlap+sticky" bash scripts/ablations.sh
 # SEEDS, PARALLEL and STEPS go to seeds.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ALL="ddqn overlap overlap+sticky overlap+sticky+rr-half"
 STICKY='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25}'
 arm() {  # name: the arm's extra --hyperparams
     case "$1" in
         ddqn) ;;
-        sticky) echo "$STICKY" ;;
-        sticky-overlap) printf '%s\n' "$STICKY" overlap_updates:true ;;
-        sticky-rr-half) printf '%s\n' "$STICKY" gradient_steps:1 ;;
-        *) echo "unknown arm $1: valid arms are ddqn sticky sticky-overlap sticky-rr-half" >&2; return 2 ;;
+        overlap) echo overlap_updates:true ;;
+        overlap+sticky) printf '%s\n' overlap_updates:true "$STICKY" ;;
+        overlap+sticky+rr-half) printf '%s\n' overlap_updates:true "$STICKY" gradient_steps:1 ;;
+        *) echo "unknown arm $1: valid arms are $ALL" >&2; return 2 ;;
     esac
 }
-ARMS="${ARMS:-ddqn sticky sticky-overlap sticky-rr-half}"
+ARMS="${ARMS:-$ALL}"
 for name in $ARMS; do arm "$name" > /dev/null; done  # every name checked before any run starts
 child=
 stop() {
