@@ -310,13 +310,14 @@ def play(
     on_frame: Any = None,
     on_episode: Callable[[Episode], None] | None = None,
 ) -> list[Episode]:
-    """Load a model and play ``play.episodes`` episodes on its run's evaluation env.
+    """Load a model (a zip, or a run folder's model: :func:`find_model`) and play ``play.episodes``
+    episodes on its run's evaluation env.
 
     :raises ConfigError: for a missing or broken model, or one that does not fit the env
     """
     if play.all_starts and play.noop_max <= 0:
         raise ConfigError(f"all_starts needs noop_max > 0, actual value: {play.noop_max}")
-    model = load_model(model_path, play.device)
+    model = load_model(find_model(model_path)[0], play.device)
     config = model_config(model_path)
     env_kwargs = {**config.env_kwargs, **({"action_set": play.action_set} if play.action_set else {})}
     config = with_overrides(config, {"env_kwargs": env_kwargs}, {"level": play.level})
@@ -351,7 +352,7 @@ def evaluate(
     """
     results = play(model_path, play_settings, on_episode=on_episode)
     summary = {
-        "model": str(model_path),
+        "model": str(find_model(model_path)[0]),
         **asdict(play_settings),
         **summarize(results, play_settings.all_starts),
         "per_episode": [asdict(e) for e in results],
