@@ -4,8 +4,10 @@
 # share the machine), and continues each run that has a checkpoint with `train --resume`: after a stop, the
 # same command carries on where every run was. Arguments go to `sb3-mario train` when a run starts; a resumed
 # run keeps its own config.yaml. Every run trains to the budget (curves compared at one budget), the bar's first
-# step noted on the way. Then the table and curves of all the runs of NAME (`sb3-mario plot`). SIGTERM or
-# Ctrl-C stops it cleanly: every run in flight saves a checkpoint (with its replay buffer) where it is.
+# step noted on the way. Then the bar's two 100-episode tests of each run's final model (epsilon 0.02, sticky
+# actions 0.25; seed 0), in runs/<NAME>-s<seed>/eval/{epsilon-0.02,sticky-0.25}.json, and the table and curves
+# of all the runs of NAME (`sb3-mario plot`). SIGTERM or Ctrl-C stops it cleanly: every run in flight saves a
+# checkpoint (with its replay buffer) where it is.
 #   NAME=ddqn STEPS=400000 bash scripts/seeds.sh --hyperparams exploration_fraction:0.25
 #   NAME=sticky STEPS=400000 bash scripts/seeds.sh --hyperparams exploration_fraction:0.25 \
 #       'env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25}'
@@ -58,6 +60,24 @@ if [ "$failed" = 1 ]; then
     echo "a run of $NAME failed: see $OUT/logs/$NAME-s*.txt" >&2
     exit 1
 fi
+at_budget() {  # run folder: its checkpoint is at the run's budget
+    .venv/bin/python -c 'import json, sys; c = json.load(open(sys.argv[1]))
+sys.exit(c["num_timesteps"] < c["config"]["hyperparams"]["n_timesteps"])' "$1/checkpoints/checkpoint.json"
+}
+test_final() {  # seed, json, evaluate's options: one of the bar's tests of the final model, once
+    local dir="$OUT/$NAME-s$1"
+    [ -f "$dir/eval/$2" ] && return 0
+    at_budget "$dir" || { echo "$dir is not at its budget: its final model is not tested" >&2; return 0; }
+    .venv/bin/sb3-mario evaluate "$dir" -n "$BAR_EPISODES" --seed 0 --no-progress-bar -o "$dir/eval/$2" "${@:3}" \
+        >> "$OUT/logs/$NAME-s$1.txt" 2>&1 &
+    pids=("$!")
+    wait "$!"
+}
+for seed in $SEEDS; do
+    test_final "$seed" epsilon-0.02.json --epsilon 0.02
+    test_final "$seed" sticky-0.25.json --repeat-action-probability 0.25
+done
+pids=()
 dirs=()
 for seed in $SEEDS; do
     dirs+=("$OUT/$NAME-s$seed")

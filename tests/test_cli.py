@@ -249,8 +249,8 @@ def test_evaluate_writes_json(run: Path, tmp_path: Path):
     assert summary["mean_x_pos"] == pytest.approx(np.mean([e["x_pos"] for e in summary["per_episode"]]))
     assert "win rate" in result.stdout and "final x_pos" in result.stdout
     # a run folder plays its final model: the same episodes
-    cli("evaluate", str(run), "-n", "3", "--epsilon", "0.1", "-o", str(tmp_path / "run.json"))
-    from_folder = json.loads((tmp_path / "run.json").read_text())
+    cli("evaluate", str(run), "-n", "3", "--epsilon", "0.1", "-o", str(tmp_path / "new" / "run.json"))
+    from_folder = json.loads((tmp_path / "new" / "run.json").read_text())  # its folder made
     assert from_folder["model"] == str(run / "final_model.zip") == summary["model"]
     assert from_folder["per_episode"] == summary["per_episode"]
 

@@ -350,6 +350,8 @@ def evaluate(
     ``noop_max`` (e.g. 30 random no-op frames at the start) to measure how robust the agent is; with
     ``all_starts`` each no-op count is played in turn, and ``lost_starts`` lists those lost.
     """
+    if output is not None:  # before the episodes: their results must have somewhere to go
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
     results = play(model_path, play_settings, on_episode=on_episode)
     summary = {
         "model": str(find_model(model_path)[0]),
