@@ -342,6 +342,8 @@ def test_plot_draws_both_panels(run: Path, tmp_path: Path):
         "0/1 (300)",
         "-",
         "-",
+        "-",  # the final model's tests: not played
+        "-",
     ]
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     fig = plot_runs([run], tmp_path / "again.png", block=2)

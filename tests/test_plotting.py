@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,8 @@ def test_summary_of_runs(tmp_path: Path):
 
     run = write_run(tmp_path / "ddqn", [0, 0, 1, 0, 1, 1], [100, 250, 400, 520, 700, 900])
     no_evaluation = {key: None for key in ("eval_episodes", "last_eval_wins", "best_eval_wins", "best_eval_step")}
-    no_evaluation.update(all_won_step=None, bar_step=None, bar_hours=None)
+    no_evaluation.update(all_won_step=None, bar_step=None, bar_hours=None, final_epsilon_wins=None)
+    no_evaluation.update(final_sticky_wins=None)
     assert summarize_run(run, last=4) == {
         "run": "ddqn",
         "episodes": 6,
@@ -49,8 +51,8 @@ def test_summary_of_runs(tmp_path: Path):
     never = write_run(tmp_path / "dqn", [0, 0], [80, 160])
     assert summarize_run(never)["steps_to_first_win"] is None
     table = summary_markdown([run, never], last=4).splitlines()
-    assert table[2] == "| ddqn | 6 | 900 | 0.03 | 400 | 75.0 | - | - | - | - |"
-    assert table[3] == "| dqn | 2 | 160 | 0.00 | - | 0.0 | - | - | - | - |"
+    assert table[2] == "| ddqn | 6 | 900 | 0.03 | 400 | 75.0 | - | - | - | - | - | - |"
+    assert table[3] == "| dqn | 2 | 160 | 0.00 | - | 0.0 | - | - | - | - | - | - |"
 
 
 def test_the_summary_reads_the_greedy_evaluations_and_the_bar(tmp_path: Path):
@@ -74,12 +76,16 @@ def test_the_summary_reads_the_greedy_evaluations_and_the_bar(tmp_path: Path):
     # evaluations that never won every start, and no bar
     other = write_run(tmp_path / "ddqn-s1", [0, 0], [99_990, 199_990])
     write_evaluations(other, [100_000, 200_000], [5, 2])
+    # the bar's tests of the final model, as `sb3-mario evaluate -o` writes them (scripts/seeds.sh): one played
+    for name, wins in (("epsilon-0.02.json", 93), ("other.json", 1)):
+        (run / "eval" / name).write_text(json.dumps({"episodes": 100, "wins": wins, "win_rate": wins / 100}))
+    assert (summarize_run(run)["final_epsilon_wins"], summarize_run(run)["final_sticky_wins"]) == ((93, 100), None)
     table = summary_markdown([run, other]).splitlines()
-    assert (
-        table[2]
-        == "| ddqn-s0 | 8 | 400,010 | 4.50 | 400,010 | 12.5 | 31/31 | 31/31 (250,000) | 250,000 | 400,000 (4.50) |"
+    assert table[2] == (
+        "| ddqn-s0 | 8 | 400,010 | 4.50 | 400,010 | 12.5 | 31/31 | 31/31 (250,000) | 250,000 | 400,000 (4.50) "
+        "| 93/100 | - |"
     )
-    assert table[3].endswith("| 2/31 | 5/31 (100,000) | - | - |")
+    assert table[3].endswith("| 2/31 | 5/31 (100,000) | - | - | - | - |")
 
 
 def test_wall_times_add_up_the_segments_of_runs_whose_clock_restarted_at_each_resume():

@@ -3,6 +3,7 @@ evaluations, the Q estimates, and a table of each run's figures."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,21 @@ def read_evaluations(run_dir: str | Path) -> dict[str, np.ndarray] | None:
         return {key: saved[key] for key in saved.files}
 
 
+#: The bar's tests of a run's final model that ``scripts/seeds.sh`` writes to its ``eval/`` folder
+#: (``sb3-mario evaluate -o``), and the key of each in :func:`summarize_run`.
+FINAL_TESTS = {"epsilon-0.02.json": "final_epsilon_wins", "sticky-0.25.json": "final_sticky_wins"}
+
+
+def read_final_tests(run_dir: str | Path) -> dict[str, tuple[int, int] | None]:
+    """Wins and episodes of each of :data:`FINAL_TESTS` found in the run's ``eval/`` folder (else ``None``)."""
+    tests: dict[str, tuple[int, int] | None] = {}
+    for name, key in FINAL_TESTS.items():
+        path = Path(run_dir) / "eval" / name
+        summary = json.loads(path.read_text()) if path.is_file() else None
+        tests[key] = None if summary is None else (int(summary["wins"]), int(summary["episodes"]))
+    return tests
+
+
 def _hours_at(rows: list[dict[str, str]], times: list[float], step: int) -> float:
     """Hours of training when the run reached ``step``: the wall time of the first episode that
     ended there or later (the last episode's when none did, as when training stopped there)."""
@@ -48,7 +64,9 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
         evaluations, when the run has them (else ``None``): ``eval_episodes``, ``last_eval_wins``,
         ``best_eval_wins`` and ``best_eval_step`` (the first evaluation with that many),
         ``all_won_step`` (the first that won every episode), and ``bar_step`` and ``bar_hours``
-        (the first evaluation that met the bar, :class:`~sb3_mario.run.evaluation.Bar`)
+        (the first evaluation that met the bar, :class:`~sb3_mario.run.evaluation.Bar`); and
+        ``final_epsilon_wins``, ``final_sticky_wins``: (wins, episodes) of the final model's tests
+        (:func:`read_final_tests`), ``None`` when not played
     """
     rows = read_episodes(Path(run_dir) / "episodes.csv")
     if not rows:
@@ -65,6 +83,7 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
         f"win_pct_last_{last}": 100.0 * sum(r["win"] == "1" for r in tail) / len(tail),
         **dict.fromkeys(("eval_episodes", "last_eval_wins", "best_eval_wins", "best_eval_step", "all_won_step")),
         **dict.fromkeys(("bar_step", "bar_hours")),
+        **read_final_tests(run_dir),
     }
     evaluations = read_evaluations(run_dir)
     if evaluations is None or "successes" not in evaluations or not len(evaluations["timesteps"]):
@@ -94,8 +113,9 @@ def summary_markdown(run_dirs: list[str | Path], last: int = 100) -> str:
     """:func:`summarize_run` of each run as a Markdown table."""
     lines = [
         f"| run | episodes | env steps | hours | env steps to first win | win % (last {last} episodes) "
-        "| greedy wins, last evaluation | most greedy wins (at env steps) | every start won at | bar met at (hours) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| greedy wins, last evaluation | most greedy wins (at env steps) | every start won at | bar met at (hours) "
+        "| final model: wins with epsilon 0.02 | with sticky actions 0.25 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for run_dir in run_dirs:
         s = summarize_run(run_dir, last)
@@ -108,6 +128,7 @@ def summary_markdown(run_dirs: list[str | Path], last: int = 100) -> str:
             cells += [f"{s['last_eval_wins']}{of}", f"{s['best_eval_wins']}{of} ({s['best_eval_step']:,})"]
             cells += [_steps(s["all_won_step"])]
             cells += ["-" if s["bar_step"] is None else f"{s['bar_step']:,} ({s['bar_hours']:.2f})"]
+        cells += ["-" if s[key] is None else "{}/{}".format(*s[key]) for key in FINAL_TESTS.values()]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
