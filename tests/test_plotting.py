@@ -78,12 +78,14 @@ def test_the_summary_reads_the_greedy_evaluations_and_the_bar(tmp_path: Path):
     write_evaluations(other, [100_000, 200_000], [5, 2])
     # the bar's tests of the final model, as `sb3-mario evaluate -o` writes them (scripts/seeds.sh): one played
     for name, wins in (("epsilon-0.02.json", 93), ("other.json", 1)):
-        (run / "eval" / name).write_text(json.dumps({"episodes": 100, "wins": wins, "win_rate": wins / 100}))
-    assert (summarize_run(run)["final_epsilon_wins"], summarize_run(run)["final_sticky_wins"]) == ((93, 100), None)
+        summary = {"episodes": 100, "wins": wins, "win_rate": wins / 100, "mean_x_pos": 3010.4}
+        (run / "eval" / name).write_text(json.dumps(summary))
+    finals = summarize_run(run)
+    assert (finals["final_epsilon_wins"], finals["final_sticky_wins"]) == ((93, 100, 3010.4), None)
     table = summary_markdown([run, other]).splitlines()
     assert table[2] == (
         "| ddqn-s0 | 8 | 400,010 | 4.50 | 400,010 | 12.5 | 31/31 | 31/31 (250,000) | 250,000 | 400,000 (4.50) "
-        "| 93/100 | - |"
+        "| 93/100 (x_pos 3,010) | - |"
     )
     assert table[3].endswith("| 2/31 | 5/31 (100,000) | - | - | - | - |")
 

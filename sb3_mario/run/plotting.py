@@ -38,13 +38,15 @@ def read_evaluations(run_dir: str | Path) -> dict[str, np.ndarray] | None:
 FINAL_TESTS = {"epsilon-0.02.json": "final_epsilon_wins", "sticky-0.25.json": "final_sticky_wins"}
 
 
-def read_final_tests(run_dir: str | Path) -> dict[str, tuple[int, int] | None]:
-    """Wins and episodes of each of :data:`FINAL_TESTS` found in the run's ``eval/`` folder (else ``None``)."""
-    tests: dict[str, tuple[int, int] | None] = {}
+def read_final_tests(run_dir: str | Path) -> dict[str, tuple[int, int, float] | None]:
+    """Wins, episodes and mean final ``x_pos`` of each of :data:`FINAL_TESTS` found in the run's
+    ``eval/`` folder (else ``None``): how far the final model gets tells configurations apart even
+    where none wins."""
+    tests: dict[str, tuple[int, int, float] | None] = {}
     for name, key in FINAL_TESTS.items():
         path = Path(run_dir) / "eval" / name
-        summary = json.loads(path.read_text()) if path.is_file() else None
-        tests[key] = None if summary is None else (int(summary["wins"]), int(summary["episodes"]))
+        s = json.loads(path.read_text()) if path.is_file() else None
+        tests[key] = None if s is None else (int(s["wins"]), int(s["episodes"]), float(s["mean_x_pos"]))
     return tests
 
 
@@ -65,7 +67,7 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
         ``best_eval_wins`` and ``best_eval_step`` (the first evaluation with that many),
         ``all_won_step`` (the first that won every episode), and ``bar_step`` and ``bar_hours``
         (the first evaluation that met the bar, :class:`~sb3_mario.run.evaluation.Bar`); and
-        ``final_epsilon_wins``, ``final_sticky_wins``: (wins, episodes) of the final model's tests
+        ``final_epsilon_wins``, ``final_sticky_wins``: (wins, episodes, mean final x_pos) of the final model's tests
         (:func:`read_final_tests`), ``None`` when not played
     """
     rows = read_episodes(Path(run_dir) / "episodes.csv")
@@ -114,7 +116,7 @@ def summary_markdown(run_dirs: list[str | Path], last: int = 100) -> str:
     lines = [
         f"| run | episodes | env steps | hours | env steps to first win | win % (last {last} episodes) "
         "| greedy wins, last evaluation | most greedy wins (at env steps) | every start won at | bar met at (hours) "
-        "| final model: wins with epsilon 0.02 | with sticky actions 0.25 |",
+        "| final model: wins (mean final x_pos) with epsilon 0.02 | with sticky actions 0.25 |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for run_dir in run_dirs:
@@ -128,7 +130,7 @@ def summary_markdown(run_dirs: list[str | Path], last: int = 100) -> str:
             cells += [f"{s['last_eval_wins']}{of}", f"{s['best_eval_wins']}{of} ({s['best_eval_step']:,})"]
             cells += [_steps(s["all_won_step"])]
             cells += ["-" if s["bar_step"] is None else f"{s['bar_step']:,} ({s['bar_hours']:.2f})"]
-        cells += ["-" if s[key] is None else "{}/{}".format(*s[key]) for key in FINAL_TESTS.values()]
+        cells += ["-" if s[key] is None else "{}/{} (x_pos {:,.0f})".format(*s[key]) for key in FINAL_TESTS.values()]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
