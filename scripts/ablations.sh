@@ -6,7 +6,8 @@
 # after any stop: a finished run resumes at its budget and ends at once, a run cut off goes on from its checkpoint.
 # SIGTERM or Ctrl-C stops it cleanly (seeds.sh checkpoints its runs). ARMS picks some, in order:
 #   ARMS="overlap overlap+sticky" bash scripts/ablations.sh
-# SEEDS, PARALLEL and STEPS go to seeds.sh.
+# SEEDS, PARALLEL, STEPS and OUT go to seeds.sh. After each arm, its runs and those of the arm it is compared with:
+# OUT/<arm>-vs-<other>.md (the table) and .png (the curves), from `sb3-mario plot`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ALL="ddqn overlap overlap+sticky overlap+sticky+rr-half"
@@ -19,6 +20,13 @@ arm() {  # name: the arm's extra --hyperparams
         overlap+sticky+rr-half) printf '%s\n' overlap_updates:true "$STICKY" gradient_steps:1 ;;
         *) echo "unknown arm $1: valid arms are $ALL" >&2; return 2 ;;
     esac
+}
+compared_with() {  # name: the arm it is compared with, the one before it in ALL
+    local previous=
+    for other in $ALL; do
+        [ "$other" = "$1" ] && { echo "$previous"; return; }
+        previous=$other
+    done
 }
 ARMS="${ARMS:-$ALL}"
 for name in $ARMS; do arm "$name" > /dev/null; done  # every name checked before any run starts
@@ -36,4 +44,20 @@ for name in $ARMS; do
     child=$!
     wait "$child"
     child=
+    base=$(compared_with "$name")
+    [ -n "$base" ] || continue
+    runs=()
+    for seed in ${SEEDS:-0 1}; do
+        runs+=("${OUT:-runs}/$base-s$seed")
+    done
+    for seed in ${SEEDS:-0 1}; do
+        runs+=("${OUT:-runs}/$name-s$seed")
+    done
+    # the comparison: both arms' table and curves, when the arm before has its runs
+    if .venv/bin/sb3-mario plot "${runs[@]}" --against steps --block 100 -o "${OUT:-runs}/$name-vs-$base.png" \
+        > "${OUT:-runs}/$name-vs-$base.md"; then
+        cat "${OUT:-runs}/$name-vs-$base.md"
+    else
+        echo "no comparison of $name with $base: see the error above" >&2
+    fi
 done
