@@ -45,6 +45,10 @@ def test_a_resumed_run_continues_the_evaluations_up_to_its_checkpoint(tmp_path: 
     assert saved["results"].tolist() == [[1.0, 2.0], [4.0, 4.0], [3.0, 3.0]]
     assert saved["ep_lengths"].tolist() == [[4, 5], [3, 3], [1, 1]]
     assert saved["successes"].tolist() == [[False, True], [False, False], [False, False]]
+    # a key the old history did not keep: unknown (NaN) for its evaluations; the scripted episode ends at x_pos 43
+    np.testing.assert_array_equal(saved["mean_x_pos"], [np.nan, np.nan, 43.0])
+    for key in ("q_estimate", "discounted_return"):  # the same for each key, apart
+        assert len(saved[key]) == 3 and np.isnan(saved[key][:2]).all() and np.isfinite(saved[key][2])
     # 3.0 falls short of the 4.0 kept from step 200: the best model stays the earlier one
     assert callback.best_mean_reward == 4.0 and not (tmp_path / "best_model.zip").exists()
 

@@ -334,11 +334,18 @@ def test_plot_draws_both_panels(run: Path, tmp_path: Path):
     rows = episodes(run)
     # env steps at the end of the last episode; no win in 600 steps of a fresh agent, nor in its 2 evaluations
     row = next(line for line in table.splitlines() if line.startswith("| run |") and "episodes" not in line)
+    logged = [  # the last evaluation's mean final x_pos, as the logger wrote it
+        row["eval/mean_final_x_pos"]
+        for path in sorted((run / "logs").glob("*/progress.csv"))
+        for row in csv.DictReader(path.open())
+        if row.get("eval/mean_final_x_pos")
+    ]
+    last_x_pos = float(logged[-1])
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells[:3] == ["run", str(len(rows)), rows[-1]["timestep"]] and cells[4:] == [
         "-",
         "0.0",
-        "0/1",
+        f"0/1 (x_pos {last_x_pos:,.0f})",
         "0/1 (300)",
         "-",
         "-",

@@ -37,6 +37,7 @@ def test_summary_of_runs(tmp_path: Path):
 
     run = write_run(tmp_path / "ddqn", [0, 0, 1, 0, 1, 1], [100, 250, 400, 520, 700, 900])
     no_evaluation = {key: None for key in ("eval_episodes", "last_eval_wins", "best_eval_wins", "best_eval_step")}
+    no_evaluation["last_eval_x_pos"] = None
     no_evaluation.update(all_won_step=None, bar_step=None, bar_hours=None, final_epsilon_wins=None)
     no_evaluation.update(final_sticky_wins=None)
     assert summarize_run(run, last=4) == {
@@ -62,11 +63,13 @@ def test_the_summary_reads_the_greedy_evaluations_and_the_bar(tmp_path: Path):
     # an episode ends 10 steps after each evaluation: half an hour apart, an hour for the last (the bar's tests)
     hours = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.5]
     run = write_run(tmp_path / "ddqn-s0", [0] * 7 + [1], [s + 10 for s in steps], [h * 3600 for h in hours])
-    write_evaluations(run, steps, [0, 3, 12, 30, 31, 28, 31, 31], bar_met_at=400_000)
+    x_pos = [300.0, 700.0, np.nan, 2000.0, 3161.0, 3000.0, 3161.0, 3161.4]
+    write_evaluations(run, steps, [0, 3, 12, 30, 31, 28, 31, 31], bar_met_at=400_000, mean_x_pos=x_pos)
     summary = summarize_run(run)
     assert {key: summary[key] for key in summary if "eval" in key or key.startswith(("all", "bar"))} == {
         "eval_episodes": 31,
         "last_eval_wins": 31,
+        "last_eval_x_pos": 3161.4,
         "best_eval_wins": 31,
         "best_eval_step": 250_000,  # the first evaluation with the most wins
         "all_won_step": 250_000,
@@ -84,10 +87,14 @@ def test_the_summary_reads_the_greedy_evaluations_and_the_bar(tmp_path: Path):
     assert (finals["final_epsilon_wins"], finals["final_sticky_wins"]) == ((93, 100, 3010.4), None)
     table = summary_markdown([run, other]).splitlines()
     assert table[2] == (
-        "| ddqn-s0 | 8 | 400,010 | 4.50 | 400,010 | 12.5 | 31/31 | 31/31 (250,000) | 250,000 | 400,000 (4.50) "
+        "| ddqn-s0 | 8 | 400,010 | 4.50 | 400,010 | 12.5 | 31/31 (x_pos 3,161) | 31/31 (250,000) | 250,000 "
+        "| 400,000 (4.50) "
         "| 93/100 (x_pos 3,010) | - |"
     )
-    assert table[3].endswith("| 2/31 | 5/31 (100,000) | - | - | - | - |")
+    assert table[3].endswith("| 2/31 | 5/31 (100,000) | - | - | - | - |")  # a history without x_pos
+    unknown = write_run(tmp_path / "ddqn-s2", [0], [99_990])
+    write_evaluations(unknown, [100_000], [0], mean_x_pos=[np.nan])  # an evaluation from before x_pos was kept
+    assert summarize_run(unknown)["last_eval_x_pos"] is None
 
 
 def test_wall_times_add_up_the_segments_of_runs_whose_clock_restarted_at_each_resume():

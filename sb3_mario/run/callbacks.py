@@ -171,8 +171,9 @@ class CheckpointCallback(BaseCallback):
             print(f"Checkpoint at {steps} steps in {self.save_path}")
 
 
-#: What ``evaluations.npz`` keeps per evaluation: SB3's keys, then the means of the Q estimate and return.
-HISTORY_KEYS = ("timesteps", "results", "ep_lengths", "successes", "q_estimate", "discounted_return")
+#: What ``evaluations.npz`` keeps per evaluation: SB3's keys, then the means of the Q estimate, the return and
+#: the final ``x_pos`` (NaN for the evaluations of a history written before a key was kept).
+HISTORY_KEYS = ("timesteps", "results", "ep_lengths", "successes", "q_estimate", "discounted_return", "mean_x_pos")
 
 
 class EvalCallback(BaseCallback):
@@ -188,7 +189,8 @@ class EvalCallback(BaseCallback):
     discounted return obtained from the same states (see :class:`~sb3_mario.run.evaluation.Episode`).
 
     With a ``log_dir``, the history goes to ``evaluations.npz`` in SB3's format (``timesteps``,
-    ``results``, ``ep_lengths``, ``successes``, plus ``q_estimate`` and ``discounted_return``) and
+    ``results``, ``ep_lengths``, ``successes``, plus ``q_estimate``, ``discounted_return`` and
+    ``mean_x_pos``) and
     the best models to ``best_model.zip`` (highest mean reward, as SB3) and
     ``best_win_rate_model.zip`` (most wins, ties broken by mean reward: on Mario a model that runs
     far and stalls can out-score one that wins more often). A resumed run
@@ -255,8 +257,8 @@ class EvalCallback(BaseCallback):
         if "bar_met_at" in history and int(history["bar_met_at"]) <= steps:
             self.bar_met_at = int(history["bar_met_at"])
         keep = history["timesteps"] <= steps
-        missing = [np.nan] * int(keep.sum())  # a history from before a key was kept
-        self.history = {key: history[key][keep].tolist() if key in history else missing for key in HISTORY_KEYS}
+        kept = int(keep.sum())  # NaN for each evaluation of a history from before a key was kept: one list per key
+        self.history = {key: history[key][keep].tolist() if key in history else [np.nan] * kept for key in HISTORY_KEYS}
         means = [float(np.mean(rewards)) for rewards in self.history["results"]]
         self.best_mean_reward = max(means, default=-np.inf)
         if len(self.history["successes"]) == len(means):
@@ -282,6 +284,7 @@ class EvalCallback(BaseCallback):
             ("successes", [e.win for e in episodes]),
             ("q_estimate", np.nan if summary["q_estimate"] is None else summary["q_estimate"]),
             ("discounted_return", np.nan if summary["discounted_return"] is None else summary["discounted_return"]),
+            ("mean_x_pos", summary["mean_x_pos"]),
         ):
             self.history[key].append(value)
         if self.log_dir is not None:

@@ -64,7 +64,8 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
         episode), ``hours`` (of training, :func:`~sb3_mario.run.episodes.wall_times`),
         ``steps_to_first_win`` and ``win_pct_last_<last>`` (training episodes); from the greedy
         evaluations, when the run has them (else ``None``): ``eval_episodes``, ``last_eval_wins``,
-        ``best_eval_wins`` and ``best_eval_step`` (the first evaluation with that many),
+        ``last_eval_x_pos`` (its mean final x_pos, ``None`` when not kept), ``best_eval_wins`` and
+        ``best_eval_step`` (the first evaluation with that many),
         ``all_won_step`` (the first that won every episode), and ``bar_step`` and ``bar_hours``
         (the first evaluation that met the bar, :class:`~sb3_mario.run.evaluation.Bar`); and
         ``final_epsilon_wins``, ``final_sticky_wins``: (wins, episodes, mean final x_pos) of the final model's tests
@@ -83,7 +84,8 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
         "hours": times[-1] / 3600,
         "steps_to_first_win": first_win,
         f"win_pct_last_{last}": 100.0 * sum(r["win"] == "1" for r in tail) / len(tail),
-        **dict.fromkeys(("eval_episodes", "last_eval_wins", "best_eval_wins", "best_eval_step", "all_won_step")),
+        **dict.fromkeys(("eval_episodes", "last_eval_wins", "last_eval_x_pos", "best_eval_wins", "best_eval_step")),
+        "all_won_step": None,
         **dict.fromkeys(("bar_step", "bar_hours")),
         **read_final_tests(run_dir),
     }
@@ -97,6 +99,7 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
     summary.update(
         eval_episodes=n_episodes,
         last_eval_wins=wins[-1],
+        last_eval_x_pos=_finite(evaluations["mean_x_pos"][-1]) if "mean_x_pos" in evaluations else None,
         best_eval_wins=wins[best],
         best_eval_step=steps[best],
         all_won_step=next((step for step, won in zip(steps, wins, strict=True) if won == n_episodes), None),
@@ -105,6 +108,10 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
         summary["bar_step"] = int(evaluations["bar_met_at"])
         summary["bar_hours"] = _hours_at(rows, times, summary["bar_step"])
     return summary
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
 
 
 def _steps(step: int | None) -> str:
@@ -127,7 +134,8 @@ def summary_markdown(run_dirs: list[str | Path], last: int = 100) -> str:
             cells += ["-"] * 4
         else:
             of = f"/{s['eval_episodes']}"
-            cells += [f"{s['last_eval_wins']}{of}", f"{s['best_eval_wins']}{of} ({s['best_eval_step']:,})"]
+            x_pos = "" if s["last_eval_x_pos"] is None else f" (x_pos {s['last_eval_x_pos']:,.0f})"
+            cells += [f"{s['last_eval_wins']}{of}{x_pos}", f"{s['best_eval_wins']}{of} ({s['best_eval_step']:,})"]
             cells += [_steps(s["all_won_step"])]
             cells += ["-" if s["bar_step"] is None else f"{s['bar_step']:,} ({s['bar_hours']:.2f})"]
         cells += ["-" if s[key] is None else "{}/{} (x_pos {:,.0f})".format(*s[key]) for key in FINAL_TESTS.values()]
