@@ -2,7 +2,8 @@
 # The ablations of docs/results.md, one arm after another: each arm is `scripts/seeds.sh` (seeds 0 and 1, 400,000
 # env steps) on the ddqn preset with exploration_fraction 0.25 (the preset's 100,000 steps of decay at this budget)
 # and the arm's changes. Arms stack, as the changes kept do: `overlap` is compared with `ddqn`, then every arm
-# trains with overlapped updates, `overlap+sticky` is compared with `overlap`, and so on. The same command goes on
+# trains with overlapped updates, `overlap+sticky` is compared with `overlap`, and so on; `dqn` (SB3's DQN with the
+# `ddqn` arm's settings) is compared with `ddqn`. The same command goes on
 # after any stop: a finished run resumes at its budget and ends at once, a run cut off goes on from its checkpoint.
 # SIGTERM or Ctrl-C stops it cleanly (seeds.sh checkpoints its runs). ARMS picks some, in order:
 #   ARMS="overlap overlap+sticky" bash scripts/ablations.sh
@@ -10,23 +11,18 @@
 # OUT/<arm>-vs-<other>.md (the table) and .png (the curves), from `sb3-mario plot`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALL="ddqn overlap overlap+sticky overlap+sticky+rr-half"
+ALL="ddqn overlap overlap+sticky overlap+sticky+rr-half"  # the queue; `dqn` (issue 19's DQN) is run on demand
 STICKY='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25}'
-arm() {  # name: the arm's extra --hyperparams
+arm() {  # name: the arm it is compared with (a blank line for none), then its `sb3-mario train` arguments
+    local budget=(--hyperparams exploration_fraction:0.25)
     case "$1" in
-        ddqn) ;;
-        overlap) echo overlap_updates:true ;;
-        overlap+sticky) printf '%s\n' overlap_updates:true "$STICKY" ;;
-        overlap+sticky+rr-half) printf '%s\n' overlap_updates:true "$STICKY" gradient_steps:1 ;;
-        *) echo "unknown arm $1: valid arms are $ALL" >&2; return 2 ;;
+        ddqn) printf '%s\n' "" "${budget[@]}" ;;
+        overlap) printf '%s\n' ddqn "${budget[@]}" overlap_updates:true ;;
+        overlap+sticky) printf '%s\n' overlap "${budget[@]}" overlap_updates:true "$STICKY" ;;
+        overlap+sticky+rr-half) printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$STICKY" gradient_steps:1 ;;
+        dqn) printf '%s\n' ddqn --algo dqn "${budget[@]}" ;;  # SB3's DQN with the ddqn arm's settings: the target network's max
+        *) echo "unknown arm $1: valid arms are $ALL dqn" >&2; return 2 ;;
     esac
-}
-compared_with() {  # name: the arm it is compared with, the one before it in ALL
-    local previous=
-    for other in $ALL; do
-        [ "$other" = "$1" ] && { echo "$previous"; return; }
-        previous=$other
-    done
 }
 ARMS="${ARMS:-$ALL}"
 for name in $ARMS; do arm "$name" > /dev/null; done  # every name checked before any run starts
@@ -38,13 +34,14 @@ stop() {
 }
 trap stop TERM INT
 for name in $ARMS; do
-    mapfile -t extra < <(arm "$name")
-    echo "== arm $name: ${extra[*]:-(the preset)}"
-    NAME="$name" STEPS="${STEPS:-400000}" bash scripts/seeds.sh --hyperparams exploration_fraction:0.25 "${extra[@]}" &
+    mapfile -t lines < <(arm "$name")
+    base=${lines[0]}
+    args=("${lines[@]:1}")
+    echo "== arm $name: ${args[*]}"
+    NAME="$name" STEPS="${STEPS:-400000}" bash scripts/seeds.sh "${args[@]}" &
     child=$!
     wait "$child"
     child=
-    base=$(compared_with "$name")
     [ -n "$base" ] || continue
     runs=()
     for seed in ${SEEDS:-0 1}; do
