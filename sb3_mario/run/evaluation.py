@@ -352,9 +352,10 @@ def evaluate(
     """
     if output is not None:  # before the episodes: their results must have somewhere to go
         Path(output).parent.mkdir(parents=True, exist_ok=True)
-    results = play(model_path, play_settings, on_episode=on_episode)
+    model_file = find_model(model_path)[0]  # a run folder's model: the zip played, named in the summary
+    results = play(model_file, play_settings, on_episode=on_episode)
     summary = {
-        "model": str(find_model(model_path)[0]),
+        "model": str(model_file),
         **asdict(play_settings),
         **summarize(results, play_settings.all_starts),
         "per_episode": [asdict(e) for e in results],

@@ -57,6 +57,19 @@ def _hours_at(rows: list[dict[str, str]], times: list[float], step: int) -> floa
     return times[index] / 3600
 
 
+#: The figures :func:`summarize_run` takes from the greedy evaluations: ``None`` for a run without them.
+_EVALUATION_KEYS = (
+    "eval_episodes",
+    "last_eval_wins",
+    "last_eval_x_pos",
+    "best_eval_wins",
+    "best_eval_step",
+    "all_won_step",
+    "bar_step",
+    "bar_hours",
+)
+
+
 def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
     """The comparison's figures for one run, from its ``episodes.csv`` and evaluations.
 
@@ -84,9 +97,7 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
         "hours": times[-1] / 3600,
         "steps_to_first_win": first_win,
         f"win_pct_last_{last}": 100.0 * sum(r["win"] == "1" for r in tail) / len(tail),
-        **dict.fromkeys(("eval_episodes", "last_eval_wins", "last_eval_x_pos", "best_eval_wins", "best_eval_step")),
-        "all_won_step": None,
-        **dict.fromkeys(("bar_step", "bar_hours")),
+        **dict.fromkeys(_EVALUATION_KEYS),
         **read_final_tests(run_dir),
     }
     evaluations = read_evaluations(run_dir)
