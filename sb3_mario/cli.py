@@ -245,12 +245,17 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="a model zip for playing: weights without optimizer state, plus config")
     p.add_argument("source", help="a run folder (its final or last checkpointed model) or a model zip")
     p.add_argument("-o", "--output", required=True, help="the exported zip; its config goes beside it as .yaml")
+    p.add_argument(
+        "--average",
+        action="store_true",
+        help="export the model's moving average of weights (trained with average_tau > 0) as its network",
+    )
 
 
 def _export(args: argparse.Namespace) -> int:
     from sb3_mario.run.export import export_model
 
-    for path in export_model(args.source, args.output):
+    for path in export_model(args.source, args.output, average=args.average):
         if path is not None:
             print(f"written {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0

@@ -7,6 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+th = pytest.importorskip("torch")
+
+from stable_baselines3.common.logger import KVWriter, Logger  # noqa: E402
+
 pytestmark = pytest.mark.needs_torch
 
 
@@ -24,6 +28,16 @@ def resume_at_250(tmp_path: Path, scripted, n_episodes: int, flag: bool = False)
     callback = EvalCallback(make_mario_env("1-1"), n_episodes, eval_freq=5, log_dir=tmp_path, seed=0)
     model.learn(5, callback=callback, reset_num_timesteps=False)
     return callback
+
+
+class _Dumps(KVWriter):
+    """What the logger dumps, one dict per dump."""
+
+    def __init__(self):
+        self.values: list[dict] = []
+
+    def write(self, key_values: dict, key_excluded: dict, step: int = 0) -> None:
+        self.values.append(dict(key_values))
 
 
 def write_history(tmp_path: Path) -> None:
@@ -77,6 +91,45 @@ def test_a_new_run_starts_its_history_and_keeps_its_first_models(tmp_path: Path,
     assert np.load(tmp_path / "evaluations.npz")["timesteps"].tolist() == [255]
     assert callback.best_mean_reward == 3.0 and callback.best_win_score == (0.0, 3.0)
     assert (tmp_path / "best_model.zip").exists() and (tmp_path / "best_win_rate_model.zip").exists()
+    # SB3's DQN keeps no average of its weights: nothing of one in the history, no best model of one
+    saved = np.load(tmp_path / "evaluations.npz")
+    assert np.isnan(saved["average_wins"]).all() and np.isnan(saved["average_mean_x_pos"]).all()
+    assert not (tmp_path / "best_average_model.zip").exists()
+
+
+def test_a_model_with_an_average_of_weights_evaluates_it_on_the_same_starts(tmp_path: Path, scripted):
+    """The average plays each evaluation's episodes too; its best model is kept by wins, then final x_pos,
+    also across a resume."""
+    from sb3_mario import DoubleDQN, make_mario_env, make_mario_vec_env
+    from sb3_mario.run.callbacks import EvalCallback
+
+    games = scripted([1.0] * 3, flag=True)
+    model = DoubleDQN(
+        "MlpPolicy", make_mario_vec_env(1), learning_starts=10_000, buffer_size=100, average_tau=0.005, device="cpu"
+    )
+    with th.no_grad():  # the average always presses right+A+B (action 4), the online network NOOP (0)
+        for network, best in ((model.q_net, 0), (model.q_net_average, 4)):
+            layer = network.q_net[-1]
+            layer.weight.zero_()
+            layer.bias.copy_(th.eye(5)[best])
+    dumps = _Dumps()
+    model.set_logger(Logger(folder=None, output_formats=[dumps]))
+    callback = EvalCallback(make_mario_env("1-1"), 2, eval_freq=5, log_dir=tmp_path, seed=0)
+    model.learn(10, callback=callback)
+    saved = np.load(tmp_path / "evaluations.npz")
+    assert saved["average_wins"].tolist() == [2.0, 2.0] and saved["average_mean_x_pos"].tolist() == [43.0, 43.0]
+    logged = [{k: v for k, v in d.items() if k.startswith("eval/average")} for d in dumps.values if "eval/wins" in d]
+    expected = {"eval/average_wins": 2, "eval/average_mean_final_x_pos": 43.0, "eval/average_mean_reward": 3.0}
+    assert logged == [expected, expected]  # in each evaluation's dump
+    # each evaluation: 2 episodes (3 frames each) of the online network, then 2 of the average
+    training, evaluation = games
+    assert evaluation.actions == ([0] * 6 + [4] * 6) * 2
+    assert callback.best_average_score == (2.0, 43.0) and (tmp_path / "best_average_model.zip").exists()
+    (tmp_path / "best_average_model.zip").unlink()
+    resumed = EvalCallback(make_mario_env("1-1"), 2, eval_freq=5, log_dir=tmp_path, seed=0)
+    model.learn(5, callback=resumed, reset_num_timesteps=False)
+    assert resumed.best_average_score == (2.0, 43.0)  # from the history: a tie keeps the model kept before
+    assert not (tmp_path / "best_average_model.zip").exists()
 
 
 def test_every_evaluation_plays_the_same_starts(tmp_path: Path, scripted):

@@ -401,6 +401,12 @@ def test_bad_input_gives_one_line_and_exit_2(run: Path, tmp_path: Path):
         (["train", "--algo", "ppo"], "argument --algo: invalid choice: 'ppo' (choose from "),
         (["train", "--hyperparams", "gama:0.9"], "unknown hyperparameter 'gama' for ddqn: valid keys are"),
         (["train", "-params", "learning_rate:fast"], "hyperparameter learning_rate must be a number"),
+        (
+            ["train", "--hyperparams", "average_tau:2", "--run-dir", str(tmp_path / "tau")],
+            "average_tau must be in [0, 1] (0: no average), actual value: 2",
+        ),
+        (["evaluate", str(run), "--average"], "this model keeps no average of its weights"),
+        (["export", str(run), "-o", str(tmp_path / "average.zip"), "--average"], "keeps no average of its weights"),
         (["train", "--resume", str(bad / "yaml")], "config.yaml is not valid YAML (line 2): expected ',' or ']'"),
         (["train", "--resume", str(bad / "key")], "config.yaml: unknown setting 'colour': valid settings are algo"),
         (["train", "--resume", str(bad / "type")], "config.yaml: setting eval_freq must be int, actual value: 'often'"),

@@ -39,7 +39,8 @@ def test_summary_of_runs(tmp_path: Path):
     no_evaluation = {key: None for key in ("eval_episodes", "last_eval_wins", "best_eval_wins", "best_eval_step")}
     no_evaluation["last_eval_x_pos"] = None
     no_evaluation.update(all_won_step=None, bar_step=None, bar_hours=None, final_epsilon_wins=None)
-    no_evaluation.update(final_sticky_wins=None)
+    no_evaluation.update(final_sticky_wins=None, last_average_wins=None, last_average_x_pos=None)
+    no_evaluation.update(best_average_wins=None, best_average_step=None)
     assert summarize_run(run, last=4) == {
         "run": "ddqn",
         "episodes": 6,
@@ -95,6 +96,29 @@ def test_the_summary_reads_the_greedy_evaluations_and_the_bar(tmp_path: Path):
     unknown = write_run(tmp_path / "ddqn-s2", [0], [99_990])
     write_evaluations(unknown, [100_000], [0], mean_x_pos=[np.nan])  # an evaluation from before x_pos was kept
     assert summarize_run(unknown)["last_eval_x_pos"] is None
+
+
+def test_the_summary_gives_the_average_of_weights_beside_the_online_network(tmp_path: Path):
+    from sb3_mario.run.plotting import summarize_run, summary_markdown
+
+    steps = [100_000, 200_000, 300_000, 400_000]
+    run = write_run(tmp_path / "overlap-s0", [0, 0], [99_990, 399_990])
+    # no average at the first evaluation (a run that took average_tau on a resume), then 4, 9 and 7 wins
+    average = {"average_wins": [np.nan, 4.0, 9.0, 7.0], "average_mean_x_pos": [np.nan, 1500.0, 2500.0, 2200.4]}
+    write_evaluations(run, steps, [0, 5, 3, 6], mean_x_pos=[400.0, 1800.0, 1700.0, 2100.0], **average)
+    summary = summarize_run(run)
+    assert {key: summary[key] for key in summary if "average" in key} == {
+        "last_average_wins": 7,
+        "last_average_x_pos": 2200.4,
+        "best_average_wins": 9,
+        "best_average_step": 300_000,
+    }
+    table = summary_markdown([run]).splitlines()
+    assert "| 6/31 (x_pos 2,100); average 7/31 (x_pos 2,200) | 6/31 (400,000); average 9/31 (300,000) |" in table[2]
+    without = write_run(tmp_path / "ddqn-s0", [0], [99_990])
+    write_evaluations(without, [100_000], [1], average_wins=[np.nan], average_mean_x_pos=[np.nan])
+    assert summarize_run(without)["best_average_wins"] is None
+    assert "average" not in summary_markdown([without])
 
 
 def test_wall_times_add_up_the_segments_of_runs_whose_clock_restarted_at_each_resume():

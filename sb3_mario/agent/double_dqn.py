@@ -10,11 +10,14 @@ import torch as th
 from stable_baselines3 import DQN
 from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.save_util import load_from_zip_file
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
 from torch.nn import functional as F
 
+from sb3_mario.agent.averaging import average_copy, average_weight, update_average
 from sb3_mario.agent.overlap import BackgroundUpdates, acting_copy, copy_weights
 from sb3_mario.agent.policies import MarioCnnPolicy
+from sb3_mario.errors import ConfigError
 
 SelfDoubleDQN = TypeVar("SelfDoubleDQN", bound="DoubleDQN")
 
@@ -66,6 +69,11 @@ class DoubleDQN(DQN):
     :param overlap_updates: run each ``train()`` call's gradient steps on a worker thread while the
         next env steps are collected, acting with weights at most one ``train()`` call old
         (:mod:`sb3_mario.agent.overlap`). False by default: SB3's synchronous loop.
+    :param average_tau: keep ``q_net_average``, an exponential moving average of the online network's
+        weights with this ``tau`` per gradient step (0.005 in SR-SPR and BBF), which evaluations play
+        beside the online network (:mod:`sb3_mario.agent.averaging`). It changes nothing in training and
+        is saved with the model, which then loads with ``DoubleDQN.load`` only (``sb3-mario export
+        --average`` writes a zip of the average that ``DQN.load`` reads). 0 by default: none.
     :param args: and ``kwargs``: those of :class:`~stable_baselines3.DQN`
     """
 
@@ -74,11 +82,29 @@ class DoubleDQN(DQN):
         "MarioCnnPolicy": MarioCnnPolicy,
     }
 
-    def __init__(self, *args: Any, overlap_updates: bool = False, **kwargs: Any):
+    def __init__(self, *args: Any, overlap_updates: bool = False, average_tau: float = 0.0, **kwargs: Any):
         self.overlap_updates = overlap_updates
+        self.average_tau = average_tau
+        self.q_net_average: th.nn.Module | None = None
+        self._averaged_updates = 0  # the updates folded into q_net_average
         self._updates: BackgroundUpdates | None = None
         self._actor: th.nn.Module | None = None
         super().__init__(*args, **kwargs)
+
+    def _setup_model(self) -> None:
+        # here, not in __init__: load() sets average_tau (the saved one, or a new one given to it) before this
+        if not 0.0 <= self.average_tau <= 1.0:
+            raise ConfigError(f"average_tau must be in [0, 1] (0: no average), actual value: {self.average_tau}")
+        super()._setup_model()
+        if self.average_tau > 0:
+            self.q_net_average = average_copy(self.q_net)
+
+    def _update_average(self) -> None:
+        """Fold the updates recorded since the last call into ``q_net_average``."""
+        if self.q_net_average is not None and self._n_updates > self._averaged_updates:
+            weight = average_weight(self.average_tau, self._n_updates - self._averaged_updates)
+            update_average(self.q_net_average, self.q_net, weight)
+        self._averaged_updates = self._n_updates
 
     def learn(self: SelfDoubleDQN, *args: Any, **kwargs: Any) -> SelfDoubleDQN:
         if not self.overlap_updates:
@@ -112,6 +138,7 @@ class DoubleDQN(DQN):
         if self._updates is not None:
             self._record_updates(self._updates.result())
             copy_weights(self.q_net, self._actor)  # the next collection acts with these weights
+        self._update_average()  # here, where no update is in flight in either loop
         # Switch to train mode (this affects batch norm / dropout)
         self.policy.set_training_mode(True)
         # Update learning rate according to schedule
@@ -183,10 +210,29 @@ class DoubleDQN(DQN):
             self._updates.join()
         return super().get_parameters()
 
-    def set_parameters(self, *args: Any, **kwargs: Any) -> None:
+    def set_parameters(
+        self, load_path_or_dict: str | dict[str, Any], exact_match: bool = True, device: th.device | str = "auto"
+    ) -> None:
+        """SB3's, and an average of weights follows ``average_tau`` rather than the saved model: a model
+        saved without one starts it from its loaded weights, one saved with it drops it at 0."""
         if self._updates is not None:
             self._updates.join()
-        super().set_parameters(*args, **kwargs)
+        if not isinstance(load_path_or_dict, dict):
+            _, load_path_or_dict, _ = load_from_zip_file(load_path_or_dict, device=device, load_data=False)
+        params = dict(load_path_or_dict)
+        saved_average = params.pop("q_net_average", None)
+        start_average = self.q_net_average is not None and saved_average is None
+        if self.q_net_average is not None and saved_average is not None:
+            params["q_net_average"] = saved_average
+        super().set_parameters(params, exact_match=exact_match and not start_average, device=device)
+        if start_average:
+            copy_weights(self.q_net, self.q_net_average)
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "_updates", "_actor"]
+        return [*super()._excluded_save_params(), "_updates", "_actor", "q_net_average"]
+
+    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
+        state_dicts, variables = super()._get_torch_save_params()
+        if self.q_net_average is not None:
+            state_dicts = [*state_dicts, "q_net_average"]
+        return state_dicts, variables

@@ -172,8 +172,19 @@ class CheckpointCallback(BaseCallback):
 
 
 #: What ``evaluations.npz`` keeps per evaluation: SB3's keys, then the means of the Q estimate, the return and
-#: the final ``x_pos`` (NaN for the evaluations of a history written before a key was kept).
-HISTORY_KEYS = ("timesteps", "results", "ep_lengths", "successes", "q_estimate", "discounted_return", "mean_x_pos")
+#: the final ``x_pos``, then the wins and mean final ``x_pos`` of the model's average of weights (NaN for a
+#: model without one, and for the evaluations of a history written before a key was kept).
+HISTORY_KEYS = (
+    "timesteps",
+    "results",
+    "ep_lengths",
+    "successes",
+    "q_estimate",
+    "discounted_return",
+    "mean_x_pos",
+    "average_wins",
+    "average_mean_x_pos",
+)
 
 
 class EvalCallback(BaseCallback):
@@ -189,18 +200,19 @@ class EvalCallback(BaseCallback):
     discounted return obtained from the same states (see :class:`~sb3_mario.run.evaluation.Episode`).
 
     With a ``log_dir``, the history goes to ``evaluations.npz`` in SB3's format (``timesteps``,
-    ``results``, ``ep_lengths``, ``successes``, plus ``q_estimate``, ``discounted_return`` and
-    ``mean_x_pos``) and
-    the best models to ``best_model.zip`` (highest mean reward, as SB3) and
-    ``best_win_rate_model.zip`` (most wins, ties broken by mean reward: on Mario a model that runs
-    far and stalls can out-score one that wins more often). A resumed run
-    reads the history up to the model's step and carries on; a history with another number of
-    episodes per evaluation is kept as ``evaluations-until-<step>.npz`` and a new one starts.
+    ``results``, ``ep_lengths``, ``successes``, plus the other :data:`HISTORY_KEYS`) and the best
+    models to ``best_model.zip`` (highest mean reward, as SB3) and ``best_win_rate_model.zip`` (most
+    wins, ties broken by mean reward: on Mario a model that runs far and stalls can out-score one that
+    wins more often). A resumed run reads the history up to the model's step and carries on; a history
+    with another number of episodes per evaluation is kept as ``evaluations-until-<step>.npz`` and a
+    new one starts.
 
-    :param eval_env: the evaluation env (one env, not a vec env)
-    :param n_episodes: episodes per evaluation
-    :param eval_freq: env steps between evaluations
-    :param log_dir: folder of the history and best models; ``None`` keeps nothing on disk
+    A model that keeps an average of its weights (``DoubleDQN(average_tau > 0)``) plays the same
+    episodes with it too: ``eval/average_wins``, ``eval/average_mean_final_x_pos`` and
+    ``eval/average_mean_reward``; the model whose average won most (ties broken by mean final
+    ``x_pos``) is kept as ``best_average_model.zip`` (``sb3-mario export --average`` makes a model of
+    its average).
+
     When every start is won and a ``bar_check`` is given (:meth:`~sb3_mario.run.evaluation.Bar.check`
     for the run's config), the robustness tests of the bar follow: ``eval/epsilon_success_rate`` and
     ``eval/sticky_success_rate`` are logged, the first model to meet the bar is kept as
@@ -241,6 +253,7 @@ class EvalCallback(BaseCallback):
         self.history: dict[str, list[Any]] = {key: [] for key in HISTORY_KEYS}
         self.best_mean_reward = -np.inf
         self.best_win_score: tuple[float, float] = (-np.inf, -np.inf)
+        self.best_average_score: tuple[float, float] = (-np.inf, -np.inf)
         self._next = eval_freq
 
     def _init_callback(self) -> None:
@@ -264,6 +277,11 @@ class EvalCallback(BaseCallback):
         if len(self.history["successes"]) == len(means):
             scores = [(float(np.mean(wins)), mean) for wins, mean in zip(self.history["successes"], means, strict=True)]
             self.best_win_score = max(scores, default=self.best_win_score)
+        averages = zip(self.history["average_wins"], self.history["average_mean_x_pos"], strict=True)
+        self.best_average_score = max(
+            ((float(wins), float(x_pos)) for wins, x_pos in averages if not np.isnan(wins)),
+            default=self.best_average_score,
+        )
 
     def _on_step(self) -> bool:
         if self.num_timesteps < self._next:
@@ -276,6 +294,7 @@ class EvalCallback(BaseCallback):
         """Evaluate now, log, keep the history and the best models; ``False`` stops training."""
         episodes = play_episodes(self.eval_env, Player(self.model), self.n_episodes, self.seed)
         summary = summarize(episodes)
+        average = self._evaluate_average()
         bar = self._check_bar() if self.bar_check is not None and summary["win_rate"] == 1.0 else None
         for key, value in (
             ("timesteps", self.num_timesteps),
@@ -285,6 +304,8 @@ class EvalCallback(BaseCallback):
             ("q_estimate", np.nan if summary["q_estimate"] is None else summary["q_estimate"]),
             ("discounted_return", np.nan if summary["discounted_return"] is None else summary["discounted_return"]),
             ("mean_x_pos", summary["mean_x_pos"]),
+            ("average_wins", np.nan if average is None else average["wins"]),
+            ("average_mean_x_pos", np.nan if average is None else average["mean_x_pos"]),
         ):
             self.history[key].append(value)
         if self.log_dir is not None:
@@ -315,6 +336,24 @@ class EvalCallback(BaseCallback):
         self.logger.record("time/total_timesteps", self.num_timesteps, exclude="tensorboard")
         self.logger.dump(self.num_timesteps)
         return keep_going
+
+    def _evaluate_average(self) -> dict[str, Any] | None:
+        """Play the evaluation episodes with the model's average of weights, log them and keep its best
+        model; ``None`` for a model without one."""
+        network = getattr(self.model, "q_net_average", None)
+        if network is None:
+            return None
+        player = Player(self.model, network=network)
+        summary = summarize(play_episodes(self.eval_env, player, self.n_episodes, self.seed))
+        self.logger.record("eval/average_wins", summary["wins"])
+        self.logger.record("eval/average_mean_final_x_pos", summary["mean_x_pos"])
+        self.logger.record("eval/average_mean_reward", summary["mean_reward"])
+        if self.verbose:
+            print(f"Average of weights: {summary['wins']} won, mean final x_pos {summary['mean_x_pos']:.0f}")
+        if (summary["wins"], summary["mean_x_pos"]) > self.best_average_score:
+            self.best_average_score = (float(summary["wins"]), summary["mean_x_pos"])
+            self._save("best_average_model")
+        return summary
 
     def _check_bar(self) -> dict[str, Any]:
         """Play the bar's robustness tests, log them, and keep the first model that meets the bar."""

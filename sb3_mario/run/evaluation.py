@@ -147,24 +147,29 @@ class Player:
     :param model: a DQN/DoubleDQN
     :param epsilon: probability of a uniformly random action (0: greedy)
     :param seed: seed of the epsilon draws
+    :param network: the Q-network to play, of the model's architecture (default: the online network
+        ``model.q_net``; ``model.q_net_average`` plays the average of its weights)
     """
 
-    def __init__(self, model: Any, epsilon: float = 0.0, seed: int | None = None):
+    def __init__(self, model: Any, epsilon: float = 0.0, seed: int | None = None, network: Any = None):
         if not 0.0 <= epsilon <= 1.0:
             raise ConfigError(f"epsilon must be in [0, 1], actual value: {epsilon}")
         self.model = model
+        self.network = network
         self.epsilon = epsilon
         self.rng = np.random.default_rng(seed)
         self.gamma = float(model.gamma)
         self.last_q = float("nan")
 
     def q_values(self, obs: np.ndarray) -> np.ndarray:
-        """The online network's Q-values of one observation (what ``predict`` takes the argmax of)."""
+        """The played network's Q-values of one observation (for the online network, what ``predict``
+        takes the argmax of)."""
         import torch as th
 
         obs_tensor, _ = self.model.policy.obs_to_tensor(obs)
+        network = self.model.q_net if self.network is None else self.network
         with th.no_grad():
-            return self.model.q_net(obs_tensor)[0].cpu().numpy()
+            return network(obs_tensor)[0].cpu().numpy()
 
     def __call__(self, obs: np.ndarray) -> int:
         q = self.q_values(obs)
@@ -301,6 +306,24 @@ class PlaySettings:
     )
     seed: int = setting(0, "seed of the env and the random actions (sb3_mario.run.seeding)")
     device: str = setting("auto", "torch device of the model")
+    average: bool = setting(
+        False, "play the model's moving average of its weights (trained with average_tau > 0), not its online network"
+    )
+
+
+def played_network(model: Any, average: bool) -> Any:
+    """The model's online network, or with ``average`` its moving average of weights.
+
+    :raises ConfigError: for ``average`` with a model that keeps none
+    """
+    if not average:
+        return model.q_net
+    if getattr(model, "q_net_average", None) is None:
+        raise ConfigError(
+            "this model keeps no average of its weights: it was trained with average_tau 0 (DoubleDQN's default); "
+            "play its online network (without --average)"
+        )
+    return model.q_net_average
 
 
 def play(
@@ -331,7 +354,7 @@ def play(
     try:
         action_set = config.env_kwargs.get("action_set", "right_only")
         check_compatible(model, env, f"level {config.settings.level} with action set {action_set}")
-        player = Player(model, play.epsilon, seed_for(play.seed, "epsilon"))
+        player = Player(model, play.epsilon, seed_for(play.seed, "epsilon"), played_network(model, play.average))
         return play_episodes(env, player, play.episodes, seed_for(play.seed, "play"), on_frame, on_episode)
     finally:
         env.close()

@@ -67,6 +67,10 @@ _EVALUATION_KEYS = (
     "all_won_step",
     "bar_step",
     "bar_hours",
+    "last_average_wins",
+    "last_average_x_pos",
+    "best_average_wins",
+    "best_average_step",
 )
 
 
@@ -80,7 +84,9 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
         ``last_eval_x_pos`` (its mean final x_pos, ``None`` when not kept), ``best_eval_wins`` and
         ``best_eval_step`` (the first evaluation with that many),
         ``all_won_step`` (the first that won every episode), and ``bar_step`` and ``bar_hours``
-        (the first evaluation that met the bar, :class:`~sb3_mario.run.evaluation.Bar`); and
+        (the first evaluation that met the bar, :class:`~sb3_mario.run.evaluation.Bar`);
+        ``last_average_wins``, ``last_average_x_pos``, ``best_average_wins`` and ``best_average_step``:
+        the same of the average of weights (``average_tau``), ``None`` for a run without one; and
         ``final_epsilon_wins``, ``final_sticky_wins``: (wins, episodes, mean final x_pos) of the final model's tests
         (:func:`read_final_tests`), ``None`` when not played
     """
@@ -115,6 +121,16 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
         best_eval_step=steps[best],
         all_won_step=next((step for step, won in zip(steps, wins, strict=True) if won == n_episodes), None),
     )
+    average = evaluations.get("average_wins", np.array([]))
+    if len(average) and np.isfinite(average).any():  # NaN: evaluations of a model without an average
+        kept = np.nan_to_num(average, nan=-1.0)
+        best = int(np.argmax(kept))
+        summary.update(
+            last_average_wins=_int(average[-1]),
+            last_average_x_pos=_finite(evaluations["average_mean_x_pos"][-1]),
+            best_average_wins=int(kept[best]),
+            best_average_step=steps[best],
+        )
     if "bar_met_at" in evaluations:
         summary["bar_step"] = int(evaluations["bar_met_at"])
         summary["bar_hours"] = _hours_at(rows, times, summary["bar_step"])
@@ -123,6 +139,10 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
 
 def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
+
+
+def _int(value: float) -> int | None:
+    return int(value) if np.isfinite(value) else None
 
 
 def _steps(step: int | None) -> str:
@@ -146,7 +166,13 @@ def summary_markdown(run_dirs: list[str | Path], last: int = 100) -> str:
         else:
             of = f"/{s['eval_episodes']}"
             x_pos = "" if s["last_eval_x_pos"] is None else f" (x_pos {s['last_eval_x_pos']:,.0f})"
-            cells += [f"{s['last_eval_wins']}{of}{x_pos}", f"{s['best_eval_wins']}{of} ({s['best_eval_step']:,})"]
+            latest, most = f"{s['last_eval_wins']}{of}{x_pos}", f"{s['best_eval_wins']}{of} ({s['best_eval_step']:,})"
+            if s["best_average_wins"] is not None:  # the average of weights, beside the online network
+                wins = "-" if s["last_average_wins"] is None else f"{s['last_average_wins']}{of}"
+                x_pos = "" if s["last_average_x_pos"] is None else f" (x_pos {s['last_average_x_pos']:,.0f})"
+                latest += f"; average {wins}{x_pos}"
+                most += f"; average {s['best_average_wins']}{of} ({s['best_average_step']:,})"
+            cells += [latest, most]
             cells += [_steps(s["all_won_step"])]
             cells += ["-" if s["bar_step"] is None else f"{s['bar_step']:,} ({s['bar_hours']:.2f})"]
         cells += ["-" if s[key] is None else "{}/{} (x_pos {:,.0f})".format(*s[key]) for key in FINAL_TESTS.values()]

@@ -9,7 +9,8 @@ Run folder layout::
       episodes.csv         one row per episode (WinRateCallback)
       logs/<start_step>/   progress.csv of each training segment
       tb/                  TensorBoard event files
-      eval/                best_model.zip, best_win_rate_model.zip, evaluations.npz (EvalCallback)
+      eval/                best_model.zip, best_win_rate_model.zip, [best_average_model.zip, bar_model.zip,]
+                           evaluations.npz (EvalCallback)
       final_model.zip      the model at the end of the last segment
 """
 
@@ -184,6 +185,9 @@ def load_checkpoint(config: RunConfig, run_dir: Path, vec_env: str | None = None
             seed=seed_for(config.settings.seed, "model", steps),
             **kwargs,
         )
+    except ConfigError:  # a hyperparameter the model refuses
+        env.close()
+        raise
     except ValueError as e:  # SB3's check of the spaces against the env's
         env.close()
         raise ConfigError(f"the checkpoint cannot play the run's env: {e}") from None
