@@ -186,6 +186,13 @@ def test_greedy_evaluations_get_a_panel_and_training_curves_can_be_drawn_against
     assert fig.axes[1].get_xlabel() == "env steps"
     greedy = fig.axes[2].lines[0]
     assert greedy.get_xdata().tolist() == [200, 400] and greedy.get_ydata().tolist() == [3, 31]
+    assert [line.get_label() for line in fig.axes[2].lines] == ["ddqn-s0"]  # no average of weights
+    averaged = write_run(tmp_path / "overlap-s0", [0, 1, 1], [100, 250, 420])
+    write_evaluations(averaged, [200, 400], [3, 30], average_wins=[np.nan, 31.0])  # an average from step 400 on
+    lines = plot_runs([run, averaged], tmp_path / "both.png", block=2).axes[2].lines
+    assert [line.get_label() for line in lines] == ["ddqn-s0", "overlap-s0", "overlap-s0 average"]
+    assert lines[2].get_xdata().tolist() == [400] and lines[2].get_ydata().tolist() == [31.0]
+    assert lines[2].get_color() == lines[1].get_color() and lines[2].get_linestyle() == ":"
     assert plot_runs([run], tmp_path / "again.png", block=2).axes[1].lines[0].get_xdata().tolist() == [2, 3]
     with pytest.raises(ConfigError, match="unknown x axis 'hours': valid values are episodes, steps"):
         plot_runs([run], tmp_path / "bad.png", against="hours")

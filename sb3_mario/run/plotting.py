@@ -223,6 +223,18 @@ def read_greedy_wins(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray, int] 
     return evaluations["timesteps"], successes.sum(axis=1), int(successes.shape[1])
 
 
+def read_average_wins(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """Env steps and wins of the evaluations that played a run's average of weights (``average_tau``);
+    ``None`` for a run without any."""
+    evaluations = read_evaluations(run_dir)
+    if evaluations is None or "average_wins" not in evaluations:
+        return None
+    played = np.isfinite(evaluations["average_wins"])
+    if not played.any():
+        return None
+    return evaluations["timesteps"][played], evaluations["average_wins"][played]
+
+
 #: What the training curves of :func:`plot_runs` can be drawn against.
 AGAINST = ("episodes", "steps")
 
@@ -231,7 +243,8 @@ def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500, 
     """Plot average reward and win % per ``block`` training episodes, one line per run (coloured by
     configuration, styled by seed: :func:`run_styles`), against episodes (as the tutorial's Figure 1)
     or env steps (``against="steps"``: each block at the env step its last episode ended). When runs
-    have evaluations, a panel draws the wins of each greedy evaluation against env steps, and one the
+    have evaluations, a panel draws the wins of each greedy evaluation against env steps (dotted, with
+    crosses: those of the run's average of weights, where it keeps one), and one the
     mean Q estimate (solid) against the discounted return obtained (dashed), as van Hasselt et al.
     (2016), Figure 3.
 
@@ -276,6 +289,10 @@ def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500, 
                 ax_greedy.plot(
                     steps, won, color=f"C{colour % 10}", linestyle=linestyle, marker="o", markersize=3, label=label
                 )
+        for run_dir, label, (colour, _) in zip(run_dirs, names, styles, strict=True):
+            average = read_average_wins(run_dir)
+            if average is not None:
+                ax_greedy.plot(*average, color=f"C{colour % 10}", linestyle=":", marker="x", label=f"{label} average")
         of = f" of {sizes.pop()}" if len(sizes) == 1 else ""
         ax_greedy.set(title=f"Greedy wins per evaluation{of}", xlabel="env steps", ylabel="wins")
     if any(e is not None for e in estimates):
