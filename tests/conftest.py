@@ -67,6 +67,20 @@ class ScriptedGame(gym.Env):
         return self.frame(self.t), float(self.rewards[self.t - 1]), done, False, self._info(self.xs[self.t - 1], flag)
 
 
+class VectorEnv(gym.Env):
+    """Two-dimensional observations (all zero), two actions: room for hand-set linear Q-nets."""
+
+    observation_space = gym.spaces.Box(-10, 10, (2,), dtype=np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        return np.zeros(2, np.float32), {}
+
+    def step(self, action: int):
+        return np.zeros(2, np.float32), 0.0, False, False, {}
+
+
 @pytest.fixture
 def scripted(monkeypatch: pytest.MonkeyPatch):
     """Make ``make_mario_env`` build a ScriptedGame: call ``scripted(rewards, flag=..., ...)``."""

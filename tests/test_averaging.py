@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -17,24 +16,11 @@ from sb3_mario import DoubleDQN, make_mario_vec_env  # noqa: E402
 from sb3_mario.agent.averaging import average_weight, update_average  # noqa: E402
 from sb3_mario.errors import ConfigError  # noqa: E402
 from sb3_mario.run.evaluation import Player  # noqa: E402
-
-
-class _VectorEnv(gym.Env):
-    """Two-dimensional observations, two actions: room for hand-set linear Q-nets."""
-
-    observation_space = gym.spaces.Box(-10, 10, (2,), dtype=np.float32)
-    action_space = gym.spaces.Discrete(2)
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        return np.zeros(2, np.float32), {}
-
-    def step(self, action):
-        return np.zeros(2, np.float32), 0.0, False, False, {}
+from tests.conftest import VectorEnv  # noqa: E402
 
 
 def _linear_model(**kwargs) -> DoubleDQN:
-    return DoubleDQN("MlpPolicy", _VectorEnv(), buffer_size=10, policy_kwargs={"net_arch": []}, device="cpu", **kwargs)
+    return DoubleDQN("MlpPolicy", VectorEnv(), buffer_size=10, policy_kwargs={"net_arch": []}, device="cpu", **kwargs)
 
 
 def _set(network: th.nn.Module, weight: list[list[float]], bias: list[float]) -> None:

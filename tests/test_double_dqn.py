@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -15,6 +14,7 @@ from stable_baselines3.common.logger import Logger  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
 from sb3_mario import DoubleDQN, double_q_target, make_mario_env  # noqa: E402
+from tests.conftest import VectorEnv  # noqa: E402
 
 
 def test_target_uses_online_argmax_and_target_values():
@@ -54,20 +54,6 @@ def test_shape_mismatch_is_rejected():
         double_q_target(th.zeros(2, 3), th.zeros(2, 4), th.zeros(2, 1), th.zeros(2, 1), 0.9)
 
 
-class _VectorEnv(gym.Env):
-    """Two-dimensional observations, two actions: room for hand-set linear Q-nets."""
-
-    observation_space = gym.spaces.Box(-10, 10, (2,), dtype=np.float32)
-    action_space = gym.spaces.Discrete(2)
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        return np.zeros(2, np.float32), {}
-
-    def step(self, action):
-        return np.zeros(2, np.float32), 0.0, False, False, {}
-
-
 def _linear(model, weight, bias):
     layer = model.q_net.q_net[0]
     with th.no_grad():
@@ -79,7 +65,7 @@ def _linear(model, weight, bias):
 def test_logged_loss_is_huber_of_the_double_q_target(algo, double):
     model = algo(
         "MlpPolicy",
-        _VectorEnv(),
+        VectorEnv(),
         learning_rate=0.0,
         gamma=0.9,
         buffer_size=10,
