@@ -167,3 +167,21 @@ def test_the_player_plays_the_network_it_is_given():
 def test_an_average_tau_outside_0_1_is_refused(tau: float):
     with pytest.raises(ConfigError, match=r"average_tau must be in \[0, 1\] \(0: no average\), actual value"):
         _linear_model(average_tau=tau)
+
+
+def test_evaluate_plays_the_average_when_asked(tmp_path, scripted):
+    """``sb3-mario evaluate --average``: the average of weights plays, and the summary says so."""
+    from sb3_mario import make_mario_env
+    from sb3_mario.run.evaluation import PlaySettings, evaluate
+
+    games = scripted([1.0] * 6)  # 6 frames: 2 agent steps of 4 frames (the last cut short by the end)
+    model = DoubleDQN("MarioCnnPolicy", make_mario_env("1-1"), buffer_size=100, average_tau=0.005, device="cpu")
+    with th.no_grad():  # the online network always picks NOOP (0), the average right+A+B (4)
+        for network, best in ((model.q_net, 0), (model.q_net_average, 4)):
+            network.q_net[-1].weight.zero_()
+            network.q_net[-1].bias.copy_(th.eye(5)[best])
+    model.save(tmp_path / "model.zip")
+    for average, action in ((False, 0), (True, 4)):
+        summary = evaluate(tmp_path / "model.zip", PlaySettings(episodes=1, average=average, device="cpu"))
+        assert summary["average"] is average and summary["per_episode"][0]["q_estimate"] == 1.0
+        assert set(games[-1].actions) == {action}
