@@ -5,7 +5,8 @@
 # same command carries on where every run was. Arguments go to `sb3-mario train` when a run starts; a resumed
 # run keeps its own config.yaml. Every run trains to the budget (curves compared at one budget), the bar's first
 # step noted on the way. Then the bar's two 100-episode tests of each run's final model (epsilon 0.02, sticky
-# actions 0.25; seed 0), in runs/<NAME>-s<seed>/eval/{epsilon-0.02,sticky-0.25}.json, and the table and curves
+# actions 0.25; seed 0), in runs/<NAME>-s<seed>/eval/{epsilon-0.02,sticky-0.25}.json (and, for a run that keeps
+# an average of its weights, the same of the average: average-epsilon-0.02.json, ...), and the table and curves
 # of all the runs of NAME (`sb3-mario plot`). SIGTERM or Ctrl-C stops it cleanly: every run in flight saves a
 # checkpoint (with its replay buffer) where it is.
 #   NAME=ddqn STEPS=400000 bash scripts/seeds.sh --hyperparams exploration_fraction:0.25
@@ -64,6 +65,10 @@ at_budget() {  # run folder: its checkpoint is at the run's budget
     .venv/bin/python -c 'import json, sys; c = json.load(open(sys.argv[1]))
 sys.exit(c["num_timesteps"] < c["config"]["hyperparams"]["n_timesteps"])' "$1/checkpoints/checkpoint.json"
 }
+keeps_average() {  # run folder: its config keeps an average of the weights (average_tau > 0)
+    .venv/bin/python -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1]))
+sys.exit(not c["hyperparams"].get("average_tau", 0) > 0)' "$1/config.yaml"
+}
 test_final() {  # seed, json, evaluate's options: one of the bar's tests of the final model, once
     local dir="$OUT/$NAME-s$1"
     [ -f "$dir/eval/$2" ] && return 0
@@ -76,6 +81,10 @@ test_final() {  # seed, json, evaluate's options: one of the bar's tests of the 
 for seed in $SEEDS; do
     test_final "$seed" epsilon-0.02.json --epsilon 0.02
     test_final "$seed" sticky-0.25.json --repeat-action-probability 0.25
+    if keeps_average "$OUT/$NAME-s$seed"; then
+        test_final "$seed" average-epsilon-0.02.json --epsilon 0.02 --average
+        test_final "$seed" average-sticky-0.25.json --repeat-action-probability 0.25 --average
+    fi
 done
 pids=()
 dirs=()

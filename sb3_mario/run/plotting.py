@@ -34,8 +34,14 @@ def read_evaluations(run_dir: str | Path) -> dict[str, np.ndarray] | None:
 
 
 #: The bar's tests of a run's final model that ``scripts/seeds.sh`` writes to its ``eval/`` folder
-#: (``sb3-mario evaluate -o``), and the key of each in :func:`summarize_run`.
-FINAL_TESTS = {"epsilon-0.02.json": "final_epsilon_wins", "sticky-0.25.json": "final_sticky_wins"}
+#: (``sb3-mario evaluate -o``), and the key of each in :func:`summarize_run`; then the same tests of the
+#: final model's average of weights (``evaluate --average``), for a run that keeps one.
+FINAL_TESTS = {
+    "epsilon-0.02.json": "final_epsilon_wins",
+    "sticky-0.25.json": "final_sticky_wins",
+    "average-epsilon-0.02.json": "final_average_epsilon_wins",
+    "average-sticky-0.25.json": "final_average_sticky_wins",
+}
 
 
 def read_final_tests(run_dir: str | Path) -> dict[str, tuple[int, int, float] | None]:
@@ -87,8 +93,9 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
         (the first evaluation that met the bar, :class:`~sb3_mario.run.evaluation.Bar`);
         ``last_average_wins``, ``last_average_x_pos``, ``best_average_wins`` and ``best_average_step``:
         the same of the average of weights (``average_tau``), ``None`` for a run without one; and
-        ``final_epsilon_wins``, ``final_sticky_wins``: (wins, episodes, mean final x_pos) of the final model's tests
-        (:func:`read_final_tests`), ``None`` when not played
+        ``final_epsilon_wins``, ``final_sticky_wins``, ``final_average_epsilon_wins`` and
+        ``final_average_sticky_wins``: (wins, episodes, mean final x_pos) of the final model's tests and its
+        average's (:func:`read_final_tests`), ``None`` when not played
     """
     rows = read_episodes(Path(run_dir) / "episodes.csv")
     if not rows:
@@ -175,7 +182,10 @@ def summary_markdown(run_dirs: list[str | Path], last: int = 100) -> str:
             cells += [latest, most]
             cells += [_steps(s["all_won_step"])]
             cells += ["-" if s["bar_step"] is None else f"{s['bar_step']:,} ({s['bar_hours']:.2f})"]
-        cells += ["-" if s[key] is None else "{}/{} (x_pos {:,.0f})".format(*s[key]) for key in FINAL_TESTS.values()]
+        for test in ("epsilon", "sticky"):  # the final model's test, then its average's, when played
+            online, average = s[f"final_{test}_wins"], s[f"final_average_{test}_wins"]
+            cell = "-" if online is None else "{}/{} (x_pos {:,.0f})".format(*online)
+            cells.append(cell if average is None else cell + "; average {}/{} (x_pos {:,.0f})".format(*average))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
