@@ -2,18 +2,20 @@
 # The ablations of docs/results.md, one arm after another: each arm is `scripts/seeds.sh` (seeds 0 and 1, 400,000
 # env steps) on the ddqn preset with exploration_fraction 0.25 (the preset's 100,000 steps of decay at this budget)
 # and the arm's changes. Arms stack, as the changes kept do: `overlap` is compared with `ddqn`, then every arm
-# trains with overlapped updates, `overlap+sticky` is compared with `overlap`, and so on; `dqn` (SB3's DQN with the
-# `ddqn` arm's settings) is compared with `ddqn`. From `overlap` on, the arms also keep an average of the online
-# weights (`average_tau: 0.005`, as SR-SPR and BBF), which each evaluation plays beside the online network: it
-# changes nothing in training, and shows within the same runs whether the average is the better model to keep.
-# The same command goes on after any stop: a finished run resumes at its budget and ends at once, a run cut off goes on from its checkpoint.
-# SIGTERM or Ctrl-C stops it cleanly (seeds.sh checkpoints its runs). ARMS picks some, in order:
+# trains with overlapped updates, `overlap+sticky` is compared with `overlap`, and so on. `dqn` (SB3's DQN with the
+# `ddqn` arm's settings, for issue 19) and `overlap+sticky+rr-half` run on demand (ARMS). From `overlap` on, the
+# arms also keep an average of the online weights (`average_tau: 0.005`, as SR-SPR and BBF), which each evaluation
+# plays beside the online network: it changes nothing in training, and shows within the same runs whether the
+# average is the better model to keep. The same command goes on after any stop: a finished run resumes at its
+# budget and ends at once, a run cut off goes on from its checkpoint. SIGTERM or Ctrl-C stops it cleanly (seeds.sh
+# checkpoints its runs). ARMS picks some, in order:
 #   ARMS="overlap overlap+sticky" bash scripts/ablations.sh
 # SEEDS, PARALLEL, STEPS and OUT go to seeds.sh. After each arm, its runs and those of the arm it is compared with:
 # OUT/<arm>-vs-<other>.md (the table) and .png (the curves), from `sb3-mario plot`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALL="ddqn overlap overlap+sticky overlap+sticky+rr-half"  # the queue; `dqn` (issue 19's DQN) is run on demand
+ALL="ddqn overlap overlap+sticky overlap+sticky+batch16"  # the queue
+ON_DEMAND="overlap+sticky+rr-half dqn"
 AVERAGE=average_tau:0.005  # evaluated beside the online network, no change to training
 STICKY='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25}'
 arm() {  # name: the arm it is compared with (a blank line for none), then its `sb3-mario train` arguments
@@ -22,10 +24,12 @@ arm() {  # name: the arm it is compared with (a blank line for none), then its `
         ddqn) printf '%s\n' "" "${budget[@]}" ;;
         overlap) printf '%s\n' ddqn "${budget[@]}" overlap_updates:true "$AVERAGE" ;;
         overlap+sticky) printf '%s\n' overlap "${budget[@]}" overlap_updates:true "$AVERAGE" "$STICKY" ;;
-        overlap+sticky+rr-half)
+        overlap+sticky+batch16)  # half the update's cost at the same updates (small batches: Obando-Ceron et al. 2023)
+            printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$AVERAGE" "$STICKY" batch_size:16 ;;
+        overlap+sticky+rr-half)  # half the update's cost by half the updates
             printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$AVERAGE" "$STICKY" gradient_steps:1 ;;
-        dqn) printf '%s\n' ddqn --algo dqn "${budget[@]}" ;;  # SB3's DQN with the ddqn arm's settings: the target network's max
-        *) echo "unknown arm $1: valid arms are $ALL dqn" >&2; return 2 ;;
+        dqn) printf '%s\n' ddqn --algo dqn "${budget[@]}" ;;  # SB3's DQN, ddqn's settings: the target net's max
+        *) echo "unknown arm $1: valid arms are $ALL $ON_DEMAND" >&2; return 2 ;;
     esac
 }
 ARMS="${ARMS:-$ALL}"
