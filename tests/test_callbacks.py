@@ -178,6 +178,39 @@ def test_an_evaluation_that_wins_every_start_checks_the_bar(tmp_path: Path, scri
     assert model.logger.name_to_value.get("eval/sticky_success_rate", 1.0) == 1.0
 
 
+@pytest.mark.parametrize("average_meets", [False, True])
+def test_the_average_of_weights_is_held_to_the_bar_too(tmp_path: Path, scripted, average_meets: bool):
+    """Both networks win every start of the scripted flag game: the bar is checked for each, the online network
+    first. Here only the average meets it, or both do: with stop_at_bar, either stops training."""
+    from sb3_mario import DoubleDQN, make_mario_env, make_mario_vec_env
+    from sb3_mario.run.callbacks import EvalCallback
+
+    scripted([1.0] * 3, flag=True)
+    model = DoubleDQN(
+        "MlpPolicy", make_mario_vec_env(1), learning_starts=10_000, buffer_size=100, average_tau=0.005, device="cpu"
+    )
+    played = []
+
+    def check(model, network=None):
+        played.append(network)
+        met = network is not None or not average_meets  # the average meets it; the online network only with it
+        return {"epsilon_win_rate": 0.95, "sticky_win_rate": 0.9 if met else 0.5, "met": met}
+
+    callback = EvalCallback(make_mario_env("1-1"), 2, 5, tmp_path, seed=0, bar_check=check, stop_at_bar=True)
+    model.learn(10, callback=callback)
+    assert model.num_timesteps == 5 and played == [None, model.q_net_average]
+    assert callback.average_bar_met_at == 5 and (tmp_path / "average_bar_model.zip").exists()
+    saved = np.load(tmp_path / "evaluations.npz")
+    assert int(saved["average_bar_met_at"]) == 5
+    if average_meets:
+        assert callback.bar_met_at is None and "bar_met_at" not in saved.files
+    else:
+        assert callback.bar_met_at == 5 and int(saved["bar_met_at"]) == 5
+    resumed = EvalCallback(make_mario_env("1-1"), 2, 5, tmp_path, seed=0, bar_check=check)
+    resumed.init_callback(model)
+    assert (resumed.bar_met_at, resumed.average_bar_met_at) == (callback.bar_met_at, 5)
+
+
 def test_the_bar_is_not_checked_until_every_start_is_won(tmp_path: Path, scripted):
     from stable_baselines3 import DQN
 

@@ -42,6 +42,7 @@ def test_summary_of_runs(tmp_path: Path):
     no_evaluation.update(final_sticky_wins=None, last_average_wins=None, last_average_x_pos=None)
     no_evaluation.update(best_average_wins=None, best_average_step=None)
     no_evaluation.update(final_average_epsilon_wins=None, final_average_sticky_wins=None)
+    no_evaluation.update(average_bar_step=None, average_bar_hours=None)
     assert summarize_run(run, last=4) == {
         "run": "ddqn",
         "episodes": 6,
@@ -104,22 +105,27 @@ def test_the_summary_gives_the_average_of_weights_beside_the_online_network(tmp_
 
     steps = [100_000, 200_000, 300_000, 400_000]
     run = write_run(tmp_path / "overlap-s0", [0, 0], [99_990, 399_990])
-    # no average at the first evaluation (a run that took average_tau on a resume), then 4, 9 and 7 wins
-    average = {"average_wins": [np.nan, 4.0, 9.0, 7.0], "average_mean_x_pos": [np.nan, 1500.0, 2500.0, 2200.4]}
-    write_evaluations(run, steps, [0, 5, 3, 6], mean_x_pos=[400.0, 1800.0, 1700.0, 2100.0], **average)
+    # no average at the first evaluation (a run that took average_tau on a resume), then 4, 9 and all 31 wins
+    average = {"average_wins": [np.nan, 4.0, 9.0, 31.0], "average_mean_x_pos": [np.nan, 1500.0, 2500.0, 3161.4]}
+    write_evaluations(
+        run, steps, [0, 5, 3, 6], mean_x_pos=[400.0, 1800.0, 1700.0, 2100.0], average_bar_met_at=400_000, **average
+    )
     summary = summarize_run(run)
-    assert {key: summary[key] for key in summary if key.startswith(("last_average", "best_average"))} == {
-        "last_average_wins": 7,
-        "last_average_x_pos": 2200.4,
-        "best_average_wins": 9,
-        "best_average_step": 300_000,
+    assert {key: summary[key] for key in summary if "average" in key and "final" not in key} == {
+        "last_average_wins": 31,
+        "last_average_x_pos": 3161.4,
+        "best_average_wins": 31,
+        "best_average_step": 400_000,
+        "average_bar_step": 400_000,
+        "average_bar_hours": 399_990 / 10 / 3600,  # the episode that ended at step 399,990: the last one
     }
     for name, wins in (("sticky-0.25.json", 40), ("average-sticky-0.25.json", 55)):  # the final model's tests
         summary = {"episodes": 100, "wins": wins, "win_rate": wins / 100, "mean_x_pos": 2500.0 + wins}
         (run / "eval" / name).write_text(json.dumps(summary))
     table = summary_markdown([run]).splitlines()
-    assert "| 6/31 (x_pos 2,100); average 7/31 (x_pos 2,200) | 6/31 (400,000); average 9/31 (300,000) |" in table[2]
-    assert table[2].endswith("| - | 40/100 (x_pos 2,540); average 55/100 (x_pos 2,555) |")
+    assert "| 6/31 (x_pos 2,100); average 31/31 (x_pos 3,161) | 6/31 (400,000); average 31/31 (400,000) |" in table[2]
+    every_start, bar = "-", "-; average 400,000 (11.11)"  # the online network never won every start
+    assert table[2].endswith(f"| {every_start} | {bar} | - | 40/100 (x_pos 2,540); average 55/100 (x_pos 2,555) |")
     without = write_run(tmp_path / "ddqn-s0", [0], [99_990])
     write_evaluations(without, [100_000], [1], average_wins=[np.nan], average_mean_x_pos=[np.nan])
     assert summarize_run(without)["best_average_wins"] is None

@@ -211,7 +211,8 @@ class EvalCallback(BaseCallback):
     episodes with it too: ``eval/average_wins``, ``eval/average_mean_final_x_pos`` and
     ``eval/average_mean_reward``; the model whose average won most (ties broken by mean final
     ``x_pos``) is kept as ``best_average_model.zip`` (``sb3-mario export --average`` makes a model of
-    its average).
+    its average). The bar below is checked for the average as for the online network, its first model
+    to meet it kept as ``average_bar_model.zip`` (its step as ``average_bar_met_at``).
 
     When every start is won and a ``bar_check`` is given (:meth:`~sb3_mario.run.evaluation.Bar.check`
     for the run's config), the robustness tests of the bar follow: ``eval/epsilon_success_rate`` and
@@ -224,8 +225,10 @@ class EvalCallback(BaseCallback):
     :param eval_freq: env steps between evaluations
     :param log_dir: folder of the history and best models; ``None`` keeps nothing on disk
     :param seed: seed of the env's first reset at each evaluation
-    :param bar_check: ``bar_check(model)`` plays the robustness tests of the bar
-    :param stop_at_bar: stop training at the first evaluation that meets the bar
+    :param bar_check: ``bar_check(model)`` plays the robustness tests of the bar with the online network,
+        ``bar_check(model, network=model.q_net_average)`` with the average of weights
+    :param stop_at_bar: stop training at the first evaluation where the online network or the average of
+        weights meets the bar
     """
 
     def __init__(
@@ -250,6 +253,7 @@ class EvalCallback(BaseCallback):
         self.bar_check = bar_check
         self.stop_at_bar = stop_at_bar
         self.bar_met_at: int | None = None
+        self.average_bar_met_at: int | None = None
         self.history: dict[str, list[Any]] = {key: [] for key in HISTORY_KEYS}
         self.best_mean_reward = -np.inf
         self.best_win_score: tuple[float, float] = (-np.inf, -np.inf)
@@ -269,6 +273,8 @@ class EvalCallback(BaseCallback):
             return
         if "bar_met_at" in history and int(history["bar_met_at"]) <= steps:
             self.bar_met_at = int(history["bar_met_at"])
+        if "average_bar_met_at" in history and int(history["average_bar_met_at"]) <= steps:
+            self.average_bar_met_at = int(history["average_bar_met_at"])
         keep = history["timesteps"] <= steps
         kept = int(keep.sum())  # NaN for each evaluation of a history from before a key was kept: one list per key
         self.history = {key: history[key][keep].tolist() if key in history else [np.nan] * kept for key in HISTORY_KEYS}
@@ -295,7 +301,11 @@ class EvalCallback(BaseCallback):
         episodes = play_episodes(self.eval_env, Player(self.model), self.n_episodes, self.seed)
         summary = summarize(episodes)
         average = self._evaluate_average()
-        bar = self._check_bar() if self.bar_check is not None and summary["win_rate"] == 1.0 else None
+        bars = []  # the bar's tests of each network that won every start
+        if self.bar_check is not None and summary["win_rate"] == 1.0:
+            bars.append(self._check_bar())
+        if self.bar_check is not None and average is not None and average["win_rate"] == 1.0:
+            bars.append(self._check_bar(average=True))
         for key, value in (
             ("timesteps", self.num_timesteps),
             ("results", [e.reward for e in episodes]),
@@ -310,7 +320,8 @@ class EvalCallback(BaseCallback):
             self.history[key].append(value)
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            extra = {} if self.bar_met_at is None else {"bar_met_at": self.bar_met_at}
+            met = {"bar_met_at": self.bar_met_at, "average_bar_met_at": self.average_bar_met_at}
+            extra = {key: step for key, step in met.items() if step is not None}
             np.savez(self.log_dir / "evaluations.npz", **{k: np.array(v) for k, v in self.history.items()}, **extra)
         self.logger.record("eval/mean_reward", summary["mean_reward"])
         self.logger.record("eval/mean_ep_length", summary["mean_length"])
@@ -331,7 +342,7 @@ class EvalCallback(BaseCallback):
             self.best_win_score = (summary["win_rate"], summary["mean_reward"])
             self._save("best_win_rate_model")
         keep_going = self._on_evaluation(episodes, summary) and not (
-            bar is not None and bar["met"] and self.stop_at_bar
+            self.stop_at_bar and any(bar["met"] for bar in bars)
         )
         self.logger.record("time/total_timesteps", self.num_timesteps, exclude="tensorboard")
         self.logger.dump(self.num_timesteps)
@@ -355,19 +366,23 @@ class EvalCallback(BaseCallback):
             self._save("best_average_model")
         return summary
 
-    def _check_bar(self) -> dict[str, Any]:
-        """Play the bar's robustness tests, log them, and keep the first model that meets the bar."""
-        bar = self.bar_check(self.model)
-        self.logger.record("eval/epsilon_success_rate", bar["epsilon_win_rate"])
-        self.logger.record("eval/sticky_success_rate", bar["sticky_win_rate"])
+    def _check_bar(self, average: bool = False) -> dict[str, Any]:
+        """Play the bar's robustness tests with the online network (or the average of weights), log them,
+        and keep the first model that meets the bar (``bar_model.zip``, or ``average_bar_model.zip``, whose
+        average met it)."""
+        prefix = "average_" if average else ""
+        bar = self.bar_check(self.model, network=self.model.q_net_average) if average else self.bar_check(self.model)
+        self.logger.record(f"eval/{prefix}epsilon_success_rate", bar["epsilon_win_rate"])
+        self.logger.record(f"eval/{prefix}sticky_success_rate", bar["sticky_win_rate"])
         if self.verbose:
             print(
-                f"Bar at {self.num_timesteps} steps: {bar['epsilon_win_rate']:.0%} won with epsilon, "
+                f"Bar at {self.num_timesteps} steps{', average of weights' if average else ''}: "
+                f"{bar['epsilon_win_rate']:.0%} won with epsilon, "
                 f"{bar['sticky_win_rate']:.0%} with sticky actions{': met' if bar['met'] else ''}"
             )
-        if bar["met"] and self.bar_met_at is None:
-            self.bar_met_at = self.num_timesteps
-            self._save("bar_model")
+        if bar["met"] and getattr(self, f"{prefix}bar_met_at") is None:
+            setattr(self, f"{prefix}bar_met_at", self.num_timesteps)
+            self._save(f"{prefix}bar_model")
         return bar
 
     def _save(self, name: str) -> None:

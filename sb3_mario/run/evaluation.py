@@ -272,8 +272,11 @@ class Bar:
     repeat_action_probability: float = 0.25
     win_rate: float = 0.9
 
-    def check(self, model: Any, config: RunConfig, seed: int | None = None) -> dict[str, Any]:
-        """Play both robustness tests; return their win rates and whether both reach ``win_rate``."""
+    def check(self, model: Any, config: RunConfig, seed: int | None = None, network: Any = None) -> dict[str, Any]:
+        """Play both robustness tests; return their win rates and whether both reach ``win_rate``.
+
+        :param network: the network to play (:class:`Player`'s; the online network by default)
+        """
         rates = {}
         for name, epsilon, sticky in (
             ("epsilon", self.epsilon, 0.0),
@@ -281,7 +284,7 @@ class Bar:
         ):
             env = make_eval_env(config, noop_max=0, repeat_action_probability=sticky)
             try:
-                player = Player(model, epsilon, seed_for(seed, "epsilon"))
+                player = Player(model, epsilon, seed_for(seed, "epsilon"), network)
                 episodes = play_episodes(env, player, self.episodes, seed_for(seed, "play"))
             finally:
                 env.close()

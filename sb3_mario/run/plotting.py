@@ -25,7 +25,8 @@ def block_means(values: list[float], block: int) -> tuple[np.ndarray, np.ndarray
 
 def read_evaluations(run_dir: str | Path) -> dict[str, np.ndarray] | None:
     """A run's ``eval/evaluations.npz`` (:data:`~sb3_mario.run.callbacks.HISTORY_KEYS`, and
-    ``bar_met_at`` once the bar was met) as arrays; ``None`` for a run without evaluations."""
+    ``bar_met_at`` and ``average_bar_met_at`` once the bar was met) as arrays; ``None`` for a run without
+    evaluations."""
     path = Path(run_dir) / "eval" / "evaluations.npz"
     if not path.is_file():
         return None
@@ -77,6 +78,8 @@ _EVALUATION_KEYS = (
     "last_average_x_pos",
     "best_average_wins",
     "best_average_step",
+    "average_bar_step",
+    "average_bar_hours",
 )
 
 
@@ -91,8 +94,9 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
         ``best_eval_step`` (the first evaluation with that many),
         ``all_won_step`` (the first that won every episode), and ``bar_step`` and ``bar_hours``
         (the first evaluation that met the bar, :class:`~sb3_mario.run.evaluation.Bar`);
-        ``last_average_wins``, ``last_average_x_pos``, ``best_average_wins`` and ``best_average_step``:
-        the same of the average of weights (``average_tau``), ``None`` for a run without one; and
+        ``last_average_wins``, ``last_average_x_pos``, ``best_average_wins``, ``best_average_step``,
+        ``average_bar_step`` and ``average_bar_hours``: the same of the average of weights
+        (``average_tau``), ``None`` for a run without one; and
         ``final_epsilon_wins``, ``final_sticky_wins``, ``final_average_epsilon_wins`` and
         ``final_average_sticky_wins``: (wins, episodes, mean final x_pos) of the final model's tests and its
         average's (:func:`read_final_tests`), ``None`` when not played
@@ -138,9 +142,10 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
             best_average_wins=int(kept[best]),
             best_average_step=steps[best],
         )
-    if "bar_met_at" in evaluations:
-        summary["bar_step"] = int(evaluations["bar_met_at"])
-        summary["bar_hours"] = _hours_at(rows, times, summary["bar_step"])
+    for prefix in ("", "average_"):
+        if f"{prefix}bar_met_at" in evaluations:
+            summary[f"{prefix}bar_step"] = step = int(evaluations[f"{prefix}bar_met_at"])
+            summary[f"{prefix}bar_hours"] = _hours_at(rows, times, step)
     return summary
 
 
@@ -181,7 +186,11 @@ def summary_markdown(run_dirs: list[str | Path], last: int = 100) -> str:
                 most += f"; average {s['best_average_wins']}{of} ({s['best_average_step']:,})"
             cells += [latest, most]
             cells += [_steps(s["all_won_step"])]
-            cells += ["-" if s["bar_step"] is None else f"{s['bar_step']:,} ({s['bar_hours']:.2f})"]
+            bar = "-" if s["bar_step"] is None else f"{s['bar_step']:,} ({s['bar_hours']:.2f})"
+            if s["best_average_wins"] is not None:
+                step = s["average_bar_step"]
+                bar += "; average " + ("-" if step is None else f"{step:,} ({s['average_bar_hours']:.2f})")
+            cells.append(bar)
         for test in ("epsilon", "sticky"):  # the final model's test, then its average's, when played
             online, average = s[f"final_{test}_wins"], s[f"final_average_{test}_wins"]
             cell = "-" if online is None else "{}/{} (x_pos {:,.0f})".format(*online)

@@ -9,8 +9,8 @@ Run folder layout::
       episodes.csv         one row per episode (WinRateCallback)
       logs/<start_step>/   progress.csv of each training segment
       tb/                  TensorBoard event files
-      eval/                best_model.zip, best_win_rate_model.zip, [best_average_model.zip, bar_model.zip,]
-                           evaluations.npz (EvalCallback)
+      eval/                best_model.zip, best_win_rate_model.zip, [best_average_model.zip, bar_model.zip,
+                           average_bar_model.zip,] evaluations.npz (EvalCallback)
       final_model.zip      the model at the end of the last segment
 """
 
