@@ -207,3 +207,17 @@ def test_greedy_evaluations_get_a_panel_and_training_curves_can_be_drawn_against
     assert plot_runs([run], tmp_path / "again.png", block=2).axes[1].lines[0].get_xdata().tolist() == [2, 3]
     with pytest.raises(ConfigError, match="unknown x axis 'hours': valid values are episodes, steps"):
         plot_runs([run], tmp_path / "bad.png", against="hours")
+
+
+def test_a_reader_that_leaves_the_pipe_ends_the_command_quietly(tmp_path: Path):
+    """``sb3-mario plot RUN | head -0``: exit 1, no traceback, and the figure still written."""
+    import subprocess
+    import sys
+
+    run = write_run(tmp_path / "ddqn-s0", [0, 1], [100, 200])
+    command = [sys.executable, "-m", "sb3_mario", "plot", str(run), "-o", str(tmp_path / "plot.png"), "--block", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader leaves before the table is printed
+    _, stderr = process.communicate(timeout=300)
+    assert (process.returncode, stderr.decode()) == (1, "")
+    assert (tmp_path / "plot.png").is_file()
