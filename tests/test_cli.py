@@ -17,7 +17,8 @@ import pytest
 
 pytestmark = [pytest.mark.needs_torch, pytest.mark.slow]
 
-# tiny budgets, and short episodes (50 steps without progress end one), so that several end in a few hundred steps
+# tiny budgets, short episodes (50 steps without progress end one) so that several end in a few hundred steps,
+# and batches of 8: a quarter of the preset's update cost, which dominates these runs
 TINY = [
     "--buffer-size",
     "500",
@@ -26,6 +27,7 @@ TINY = [
     "--no-progress-bar",
     "--hyperparams",
     "env_kwargs:{no_progress_steps: 50, noop_max: 30}",
+    "batch_size:8",
 ]
 
 

@@ -34,6 +34,9 @@ TINY = [
     "100",
     "--seed",
     "0",
+    "--hyperparams",  # short episodes and small batches: these trials test the study, not learning
+    "env_kwargs:{no_progress_steps: 50}",
+    "batch_size:8",
 ]
 
 

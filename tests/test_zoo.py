@@ -28,13 +28,21 @@ def trained_zip(folder: Path, algo: str) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("launcher", "algo", "config"),
+    ("launcher", "algo", "config", "overrides"),
     [
-        (["-m", "rl_zoo3.train", "--gym-packages", "sb3_mario"], "dqn", "dqn_article.py"),
-        (["-m", "sb3_mario", "zoo", "train"], "double_dqn", "double_dqn.py"),
+        # the article's update after every env step would cost 470 updates: learning starts later here
+        (
+            ["-m", "rl_zoo3.train", "--gym-packages", "sb3_mario"],
+            "dqn",
+            "dqn_article.py",
+            ["--hyperparams", "learning_starts:400", "batch_size:8"],
+        ),
+        (["-m", "sb3_mario", "zoo", "train"], "double_dqn", "double_dqn.py", []),
     ],
 )
-def test_zoo_trains_and_enjoys_and_we_evaluate(tmp_path: Path, launcher: list[str], algo: str, config: str):
+def test_zoo_trains_and_enjoys_and_we_evaluate(
+    tmp_path: Path, launcher: list[str], algo: str, config: str, overrides: list[str]
+):
     run(
         *launcher,
         "--algo",
@@ -49,6 +57,7 @@ def test_zoo_trains_and_enjoys_and_we_evaluate(tmp_path: Path, launcher: list[st
         "logs",
         "--seed",
         "0",
+        *overrides,
         cwd=tmp_path,
     )
     model = trained_zip(tmp_path / "logs", algo)
@@ -103,6 +112,7 @@ def test_zoo_optimize_uses_our_sampler(tmp_path: Path):
         "buffer_size:500",
         "learning_starts:100",
         "n_envs:1",
+        "batch_size:8",
         cwd=tmp_path,
     )
     assert "Number of finished trials:  2" in out
