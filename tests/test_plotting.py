@@ -176,6 +176,16 @@ def test_the_estimates_of_runs_that_have_them_get_a_third_panel(tmp_path: Path):
     assert [line.get_label() for line in lines] == ["ddqn-s0 Q estimate", "ddqn-s0 return"]
     assert lines[0].get_ydata().tolist() == [12.0, 9.5] and lines[1].get_ydata().tolist() == [8.0, 9.0]
     assert lines[0].get_xdata().tolist() == [50, 100]
+    assert lines[0].get_linestyle() == "-" and lines[1].get_linestyle() == "--"
+    assert lines[0].get_marker() == lines[1].get_marker() == "o" and lines[1].get_markerfacecolor() == "none"
+    seed_1 = write_run(tmp_path / "ddqn-s1", [0, 1], [100, 200])
+    (seed_1 / "eval").mkdir()
+    np.savez(
+        seed_1 / "eval" / "evaluations.npz", timesteps=[50], results=[[1.0]], q_estimate=[3.0], discounted_return=[2.0]
+    )
+    both = plot_runs([with_estimates, seed_1], tmp_path / "seeds.png", block=1).axes[2].lines
+    assert [line.get_marker() for line in both] == ["o", "o", "s", "s"]  # a marker shape per seed
+    assert both[0].get_color() == both[2].get_color()  # a colour per configuration
     assert len(plot_runs([without], tmp_path / "two.png", block=1).axes) == 2
 
 
@@ -195,6 +205,7 @@ def test_greedy_evaluations_get_a_panel_and_training_curves_can_be_drawn_against
     win = fig.axes[1].lines[0]
     assert win.get_xdata().tolist() == [250, 420] and win.get_ydata().tolist() == [50.0, 100.0]
     assert fig.axes[1].get_xlabel() == "env steps"
+    assert fig.axes[2].get_ylim() == pytest.approx((-0.62, 31.62))  # the 31 starts, whatever the wins
     greedy = fig.axes[2].lines[0]
     assert greedy.get_xdata().tolist() == [200, 400] and greedy.get_ydata().tolist() == [3, 31]
     assert [line.get_label() for line in fig.axes[2].lines] == ["ddqn-s0"]  # no average of weights
@@ -207,6 +218,19 @@ def test_greedy_evaluations_get_a_panel_and_training_curves_can_be_drawn_against
     assert plot_runs([run], tmp_path / "again.png", block=2).axes[1].lines[0].get_xdata().tolist() == [2, 3]
     with pytest.raises(ConfigError, match="unknown x axis 'hours': valid values are episodes, steps"):
         plot_runs([run], tmp_path / "bad.png", against="hours")
+
+
+def test_env_step_ticks_read_in_thousands_and_millions():
+    from sb3_mario.run.plotting import env_steps_label
+
+    assert [env_steps_label(s) for s in (0, 50_000, 250_000, 1_000_000, 1_500_000, 2_500)] == [
+        "0",
+        "50k",
+        "250k",
+        "1M",
+        "1.5M",
+        "2.5k",
+    ]
 
 
 def test_a_reader_that_leaves_the_pipe_ends_the_command_quietly(tmp_path: Path):

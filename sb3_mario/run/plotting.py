@@ -201,6 +201,15 @@ def summary_markdown(run_dirs: list[str | Path], last: int = 100) -> str:
 
 _SEED_SUFFIX = re.compile(r"^(?P<config>.+)-s(?P<seed>\d+)$")
 _LINESTYLES = ("-", "--", ":", "-.")
+#: Markers of the Q panel, one per seed (line styles there tell the estimate from the return).
+_MARKERS = ("o", "s", "^", "D")
+
+
+def env_steps_label(steps: float, _position: object = None) -> str:
+    """An env-step tick as ``0``, ``250k`` or ``1.5M`` (matplotlib's formatter signature)."""
+    if steps >= 1_000_000:
+        return f"{steps / 1_000_000:g}M"
+    return f"{steps / 1000:g}k" if steps else "0"
 
 
 def run_styles(names: list[str]) -> list[tuple[int, str]]:
@@ -264,8 +273,8 @@ def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500, 
     or env steps (``against="steps"``: each block at the env step its last episode ended). When runs
     have evaluations, a panel draws the wins of each greedy evaluation against env steps (dotted, with
     crosses: those of the run's average of weights, where it keeps one), and one the
-    mean Q estimate (solid) against the discounted return obtained (dashed), as van Hasselt et al.
-    (2016), Figure 3.
+    mean Q estimate (solid) against the discounted return obtained (dashed, hollow markers), as van
+    Hasselt et al. (2016), Figure 3, one marker shape per seed. Env-step axes read in k and M.
 
     :return: the matplotlib figure (also written to ``output`` as PNG)
     """
@@ -312,17 +321,26 @@ def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500, 
             average = read_average_wins(run_dir)
             if average is not None:
                 ax_greedy.plot(*average, color=f"C{colour % 10}", linestyle=":", marker="x", label=f"{label} average")
-        of = f" of {sizes.pop()}" if len(sizes) == 1 else ""
-        ax_greedy.set(title=f"Greedy wins per evaluation{of}", xlabel="env steps", ylabel="wins")
+        top = max(sizes)
+        of = f" of {top}" if len(sizes) == 1 else ""
+        ax_greedy.set(
+            title=f"Greedy wins per evaluation{of}", xlabel="env steps", ylabel="wins", ylim=(-0.02 * top, 1.02 * top)
+        )
     if any(e is not None for e in estimates):
         ax_q = next(extra)
-        for label, (colour, _), estimate in zip(names, styles, estimates, strict=True):
+        for label, (colour, linestyle), estimate in zip(names, styles, estimates, strict=True):
             if estimate is not None:
                 steps, q, returns = estimate
-                ax_q.plot(steps, q, color=f"C{colour % 10}", marker="o", markersize=3, label=f"{label} Q estimate")
-                ax_q.plot(steps, returns, color=f"C{colour % 10}", linestyle="--", label=f"{label} return")
+                marker = _MARKERS[_LINESTYLES.index(linestyle) % len(_MARKERS)]  # the seed's
+                style = {"color": f"C{colour % 10}", "marker": marker, "markersize": 4}
+                ax_q.plot(steps, q, **style, label=f"{label} Q estimate")
+                ax_q.plot(steps, returns, **style, linestyle="--", markerfacecolor="none", label=f"{label} return")
         ax_q.set(title="Q estimate and discounted return", xlabel="env steps", ylabel="value")
+    from matplotlib.ticker import FuncFormatter
+
     for ax in axes:
+        if ax.get_xlabel() == "env steps":
+            ax.xaxis.set_major_formatter(FuncFormatter(env_steps_label))
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
