@@ -5,9 +5,9 @@
 # same command carries on where every run was. Arguments go to `sb3-mario train` when a run starts; a resumed
 # run keeps its own config.yaml. Every run trains to the budget (curves compared at one budget), the bar's first
 # step noted on the way. Then the bar's two 100-episode tests of each run's final model (epsilon 0.02, sticky
-# actions 0.25; seed 0), in runs/<NAME>-s<seed>/eval/{epsilon-0.02,sticky-0.25}.json (and, for a run that keeps
-# an average of its weights, the same of the average: average-epsilon-0.02.json, ...), and the table and curves
-# of all the runs of NAME (`sb3-mario plot`). SIGTERM or Ctrl-C stops it cleanly: every run in flight saves a
+# actions 0.25; seed 0), PARALLEL runs at a time, in runs/<NAME>-s<seed>/eval/{epsilon-0.02,sticky-0.25}.json
+# (and, for a run that keeps an average of its weights, the same of the average: average-epsilon-0.02.json, ...),
+# and the table and curves of all the runs of NAME (`sb3-mario plot`). SIGTERM or Ctrl-C stops it cleanly: every run in flight saves a
 # checkpoint (with its replay buffer) where it is.
 #   NAME=ddqn STEPS=400000 bash scripts/seeds.sh --hyperparams exploration_fraction:0.25
 #   NAME=sticky STEPS=400000 bash scripts/seeds.sh --hyperparams exploration_fraction:0.25 \
@@ -38,9 +38,16 @@ run() {  # seed: the job becomes the training process itself, so that it receive
 }
 pids=()
 failed=0
+phase=training
 stop() {  # SIGTERM or Ctrl-C: each run in flight checkpoints where it is and ends; no other run starts
     trap - TERM INT
-    kill -TERM "${pids[@]}" 2>/dev/null || true
+    local pid evaluations=()
+    if [ "$phase" = tests ]; then  # each job of final tests waits for an evaluation: stop both
+        for pid in "${pids[@]}"; do
+            evaluations+=($(pgrep -P "$pid" || true))
+        done
+    fi
+    kill -TERM "${pids[@]}" "${evaluations[@]}" 2>/dev/null || true
     wait
     echo "stopped: the same command goes on from the checkpoints" >&2
     exit 143
@@ -74,17 +81,28 @@ test_final() {  # seed, json, evaluate's options: one of the bar's tests of the 
     [ -f "$dir/eval/$2" ] && return 0
     at_budget "$dir" || { echo "$dir is not at its budget: its final model is not tested" >&2; return 0; }
     .venv/bin/sb3-mario evaluate "$dir" -n "$BAR_EPISODES" --seed 0 --no-progress-bar -o "$dir/eval/$2" "${@:3}" \
-        >> "$OUT/logs/$NAME-s$1.txt" 2>&1 &
-    pids=("$!")
-    wait "$!"
+        >> "$OUT/logs/$NAME-s$1.txt" 2>&1
 }
-for seed in $SEEDS; do
-    test_final "$seed" epsilon-0.02.json --epsilon 0.02
-    test_final "$seed" sticky-0.25.json --repeat-action-probability 0.25
-    if keeps_average "$OUT/$NAME-s$seed"; then
-        test_final "$seed" average-epsilon-0.02.json --epsilon 0.02 --average
-        test_final "$seed" average-sticky-0.25.json --repeat-action-probability 0.25 --average
+final_tests() {  # seed: the bar's tests of its final model, one after another (one torch thread each)
+    test_final "$1" epsilon-0.02.json --epsilon 0.02
+    test_final "$1" sticky-0.25.json --repeat-action-probability 0.25
+    if keeps_average "$OUT/$NAME-s$1"; then
+        test_final "$1" average-epsilon-0.02.json --epsilon 0.02 --average
+        test_final "$1" average-sticky-0.25.json --repeat-action-probability 0.25 --average
     fi
+}
+pids=()
+phase=tests
+for seed in $SEEDS; do  # the seeds' tests side by side, PARALLEL at a time, as their training
+    final_tests "$seed" &
+    pids+=("$!")
+    if [ "${#pids[@]}" -ge "$PARALLEL" ]; then
+        wait "${pids[0]}" || true
+        pids=("${pids[@]:1}")
+    fi
+done
+for pid in "${pids[@]}"; do
+    wait "$pid" || true
 done
 pids=()
 dirs=()
