@@ -215,7 +215,11 @@ def test_greedy_evaluations_get_a_panel_and_training_curves_can_be_drawn_against
     assert [line.get_label() for line in lines] == ["ddqn-s0", "overlap-s0", "overlap-s0 average"]
     assert lines[2].get_xdata().tolist() == [400] and lines[2].get_ydata().tolist() == [31.0]
     assert lines[2].get_color() == lines[1].get_color() and lines[2].get_linestyle() == ":"
-    assert plot_runs([run], tmp_path / "again.png", block=2).axes[1].lines[0].get_xdata().tolist() == [2, 3]
+    assert [ax.xaxis.get_major_formatter()(250_000, 0) for ax in fig.axes] == ["250k"] * 4  # env steps in k
+    by_episode = plot_runs([run], tmp_path / "again.png", block=2)
+    assert by_episode.axes[1].lines[0].get_xdata().tolist() == [2, 3]
+    assert by_episode.axes[1].xaxis.get_major_formatter()(250_000, 0) != "250k"  # episodes, not env steps
+    assert by_episode.axes[2].xaxis.get_major_formatter()(250_000, 0) == "250k"
     with pytest.raises(ConfigError, match="unknown x axis 'hours': valid values are episodes, steps"):
         plot_runs([run], tmp_path / "bad.png", against="hours")
 

@@ -338,9 +338,10 @@ def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500, 
         ax_q.set(title="Q estimate and discounted return", xlabel="env steps", ylabel="value")
     from matplotlib.ticker import FuncFormatter
 
+    # the evaluation panels always count env steps; the training panels when drawn against them
+    for ax in [*axes[2:], *((ax_reward, ax_win) if against == "steps" else ())]:
+        ax.xaxis.set_major_formatter(FuncFormatter(env_steps_label))
     for ax in axes:
-        if ax.get_xlabel() == "env steps":
-            ax.xaxis.set_major_formatter(FuncFormatter(env_steps_label))
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
