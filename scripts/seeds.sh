@@ -7,8 +7,8 @@
 # step noted on the way. Then the bar's two 100-episode tests of each run's final model (epsilon 0.02, sticky
 # actions 0.25; seed 0), PARALLEL runs at a time, in runs/<NAME>-s<seed>/eval/{epsilon-0.02,sticky-0.25}.json
 # (and, for a run that keeps an average of its weights, the same of the average: average-epsilon-0.02.json, ...),
-# and the table and curves of all the runs of NAME (`sb3-mario plot`). SIGTERM or Ctrl-C stops it cleanly: every run in flight saves a
-# checkpoint (with its replay buffer) where it is.
+# and the table and curves of all the runs of NAME (`sb3-mario plot`). SIGTERM or Ctrl-C stops it cleanly:
+# every run in flight saves a checkpoint (with its replay buffer) where it is.
 #   NAME=ddqn STEPS=400000 bash scripts/seeds.sh --hyperparams exploration_fraction:0.25
 #   NAME=sticky STEPS=400000 bash scripts/seeds.sh --hyperparams exploration_fraction:0.25 \
 #       'env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25}'
@@ -53,17 +53,25 @@ stop() {  # SIGTERM or Ctrl-C: each run in flight checkpoints where it is and en
     exit 143
 }
 trap stop TERM INT
-for seed in $SEEDS; do
-    run "$seed" "$@" >> "$OUT/logs/$NAME-s$seed.txt" 2>&1 &  # each session's output after the last
-    pids+=("$!")
+started() {  # pid of a job just started: once PARALLEL jobs run, wait for the oldest; failed=1 if one failed
+    pids+=("$1")
     if [ "${#pids[@]}" -ge "$PARALLEL" ]; then
         wait "${pids[0]}" || failed=1
         pids=("${pids[@]:1}")
     fi
+}
+wait_all() {  # wait for the jobs left; failed=1 if one failed
+    local pid
+    for pid in "${pids[@]}"; do
+        wait "$pid" || failed=1
+    done
+    pids=()
+}
+for seed in $SEEDS; do
+    run "$seed" "$@" >> "$OUT/logs/$NAME-s$seed.txt" 2>&1 &  # each session's output after the last
+    started "$!"
 done
-for pid in "${pids[@]}"; do
-    wait "$pid" || failed=1
-done
+wait_all
 if [ "$failed" = 1 ]; then
     echo "a run of $NAME failed: see $OUT/logs/$NAME-s*.txt" >&2
     exit 1
@@ -91,20 +99,12 @@ final_tests() {  # seed: the bar's tests of its final model, one after another (
         test_final "$1" average-sticky-0.25.json --repeat-action-probability 0.25 --average
     fi
 }
-pids=()
 phase=tests
 for seed in $SEEDS; do  # the seeds' tests side by side, PARALLEL at a time, as their training
     final_tests "$seed" &
-    pids+=("$!")
-    if [ "${#pids[@]}" -ge "$PARALLEL" ]; then
-        wait "${pids[0]}" || true
-        pids=("${pids[@]:1}")
-    fi
+    started "$!"
 done
-for pid in "${pids[@]}"; do
-    wait "$pid" || true
-done
-pids=()
+wait_all  # a failed test is in its run's log; the table shows it missing
 dirs=()
 for seed in $SEEDS; do
     dirs+=("$OUT/$NAME-s$seed")
