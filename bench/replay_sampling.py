@@ -1,4 +1,4 @@
-"""Time to sample a batch from SB3's buffers and ours, one-step and n-step.
+"""Time to sample a batch from SB3's buffers and ours, one-step and n-step, and with DrQ's random shifts.
 
 Usage: python bench/replay_sampling.py [--size 50000] [--batch 32] [--repeats 2000]
 
@@ -53,6 +53,9 @@ def main() -> None:
         "FrameDedupReplayBuffer": lambda: FrameDedupReplayBuffer(args.size, *spaces_, device="cpu", n_envs=N_ENVS),
         "FrameDedupReplayBuffer, n_steps=3": lambda: FrameDedupReplayBuffer(
             args.size, *spaces_, device="cpu", n_envs=N_ENVS, n_steps=3, gamma=0.9
+        ),
+        "FrameDedupReplayBuffer, n_steps=3, shift_pad=4": lambda: FrameDedupReplayBuffer(
+            args.size, *spaces_, device="cpu", n_envs=N_ENVS, n_steps=3, gamma=0.9, shift_pad=4
         ),
     }
     print(f"| buffer ({args.size:,} transitions) | ms per batch of {args.batch} |")

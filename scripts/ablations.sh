@@ -3,7 +3,7 @@
 # env steps) on the ddqn preset with exploration_fraction 0.25 (the preset's 100,000 steps of decay at this budget)
 # and the arm's changes. Arms stack, as the changes kept do: `overlap` is compared with `ddqn`, then every arm
 # trains with overlapped updates, `overlap+sticky` is compared with `overlap`, and so on. `dqn` (SB3's DQN with the
-# `ddqn` arm's settings, for issue 19) and `overlap+sticky+rr-half` run on demand (ARMS). From `overlap` on, the
+# `ddqn` arm's settings), `overlap+sticky+rr-half` and `overlap+shift` run on demand (ARMS). From `overlap` on, the
 # arms also keep an average of the online weights (`average_tau: 0.005`, as SR-SPR and BBF), which each evaluation
 # plays beside the online network: it changes nothing in training, and shows within the same runs whether the
 # average is the better model to keep. The same command goes on after any stop: a finished run resumes at its
@@ -15,9 +15,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ALL="ddqn overlap overlap+sticky overlap+sticky+batch16"  # the queue
-ON_DEMAND="overlap+sticky+rr-half dqn"
+ON_DEMAND="overlap+sticky+rr-half overlap+shift dqn"
 AVERAGE=average_tau:0.005  # evaluated beside the online network, no change to training
 STICKY='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25}'
+SHIFT='replay_buffer_kwargs:{n_steps: 3, shift_pad: 4}'  # DrQ's random shifts of sampled observations
 arm() {  # name: the arm it is compared with (a blank line for none), then its `sb3-mario train` arguments
     local budget=(--hyperparams exploration_fraction:0.25)
     case "$1" in
@@ -28,6 +29,7 @@ arm() {  # name: the arm it is compared with (a blank line for none), then its `
             printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$AVERAGE" "$STICKY" batch_size:16 ;;
         overlap+sticky+rr-half)  # half the update's cost by half the updates
             printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$AVERAGE" "$STICKY" gradient_steps:1 ;;
+        overlap+shift) printf '%s\n' overlap "${budget[@]}" overlap_updates:true "$AVERAGE" "$SHIFT" ;;
         dqn) printf '%s\n' ddqn --algo dqn "${budget[@]}" ;;  # SB3's DQN, ddqn's settings: the target net's max
         *) echo "unknown arm $1: valid arms are $ALL $ON_DEMAND" >&2; return 2 ;;
     esac

@@ -11,6 +11,7 @@ th = pytest.importorskip("torch")
 from gymnasium import spaces  # noqa: E402
 from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer  # noqa: E402
 
+from sb3_mario.agent.augmentation import random_shift  # noqa: E402
 from sb3_mario.agent.buffers import FrameDedupReplayBuffer  # noqa: E402
 
 OBS = spaces.Box(0, 255, (4, 6, 5), dtype=np.uint8)
@@ -108,6 +109,31 @@ def test_bad_arguments():
         FrameDedupReplayBuffer(10, OBS, ACT, optimize_memory_usage=True)
     with pytest.raises(ValueError, match="n_steps must be >= 1, actual value: 0"):
         FrameDedupReplayBuffer(10, OBS, ACT, n_steps=0)
+    with pytest.raises(ValueError, match=r"shift_pad must be in \[0, 5\), actual value: 5"):
+        FrameDedupReplayBuffer(10, OBS, ACT, shift_pad=5)
+
+
+@pytest.mark.parametrize("n_steps", [1, 3])
+def test_shifted_batches_are_the_batches_shifted_by_the_next_draws(n_steps: int):
+    plain = FrameDedupReplayBuffer(60, OBS, ACT, device="cpu", n_envs=2, n_steps=n_steps, gamma=0.9)
+    shifted = FrameDedupReplayBuffer(60, OBS, ACT, device="cpu", n_envs=2, n_steps=n_steps, gamma=0.9, shift_pad=2)
+    for transition in stream(2, 90, seed=3):
+        plain.add(*transition)
+        shifted.add(*transition)
+    for seed in range(5):
+        np.random.seed(seed)
+        a = shifted.sample(16)
+        np.random.seed(seed)
+        b = plain.sample(16)
+        obs_offsets = np.random.randint(0, 5, size=(16, 2))  # what the shifting buffer drew after the batch
+        next_offsets = np.random.randint(0, 5, size=(16, 2))
+        assert not np.array_equal(obs_offsets, next_offsets)  # obs and next_obs move independently
+        np.testing.assert_array_equal(a.observations, random_shift(b.observations.numpy(), 2, obs_offsets))
+        np.testing.assert_array_equal(a.next_observations, random_shift(b.next_observations.numpy(), 2, next_offsets))
+        for field in ("actions", "dones", "rewards"):
+            th.testing.assert_close(getattr(a, field), getattr(b, field), rtol=0, atol=0, msg=field)
+        if n_steps > 1:
+            th.testing.assert_close(a.discounts, b.discounts, rtol=0, atol=0)
 
 
 @pytest.mark.slow

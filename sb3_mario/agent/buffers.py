@@ -1,4 +1,5 @@
-"""A replay buffer that stores each frame of stacked observations once, with optional n-step returns."""
+"""A replay buffer that stores each frame of stacked observations once, with optional n-step returns
+and random shifts of the sampled observations."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from gymnasium import spaces
 from stable_baselines3.common.buffers import BaseBuffer, ReplayBuffer
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
 from stable_baselines3.common.vec_env import VecNormalize
+
+from sb3_mario.agent.augmentation import random_shift
 
 
 class FrameDedupReplayBuffer(ReplayBuffer):
@@ -30,6 +33,10 @@ class FrameDedupReplayBuffer(ReplayBuffer):
     through ``replay_buffer_kwargs``: ``{"n_steps": 3}`` in sb3-mario's configs, which add the
     algorithm's ``gamma`` (``{"n_steps": 3, "gamma": 0.9}`` with SB3 alone).
 
+    With ``shift_pad > 0`` every sampled ``obs`` and ``next_obs`` is shifted by up to that many pixels
+    (DrQ's augmentation, :func:`~sb3_mario.agent.augmentation.random_shift`), each by its own draw; the
+    batch is otherwise the same as without.
+
     For 84x84 frames that is 7,056 bytes per transition plus the episode starts, against 56,448
     (SB3 default) and 28,224 (``optimize_memory_usage``). See ``docs/benchmarks.md``.
 
@@ -43,7 +50,11 @@ class FrameDedupReplayBuffer(ReplayBuffer):
     :param n_steps: rewards summed per sampled transition; 1 (default) is one-step replay, as SB3's
         ``ReplayBuffer``
     :param gamma: discount of the n-step sums; 0.99 by default, as SB3's ``NStepReplayBuffer``
+    :param shift_pad: the largest random shift of sampled observations, in pixels (DrQ on Atari: 4);
+        0 (default) samples them as stored
     """
+
+    shift_pad: int = 0  # here too, for buffers pickled before the keyword existed
 
     def __init__(
         self,
@@ -56,6 +67,7 @@ class FrameDedupReplayBuffer(ReplayBuffer):
         handle_timeout_termination: bool = True,
         n_steps: int = 1,
         gamma: float = 0.99,
+        shift_pad: int = 0,
     ):
         if not isinstance(observation_space, spaces.Box) or len(observation_space.shape) != 3:
             raise ValueError(
@@ -65,6 +77,8 @@ class FrameDedupReplayBuffer(ReplayBuffer):
             raise ValueError("FrameDedupReplayBuffer already stores each frame once: use optimize_memory_usage=False")
         if n_steps < 1:
             raise ValueError(f"n_steps must be >= 1, actual value: {n_steps}")
+        if not 0 <= shift_pad < min(observation_space.shape[1:]):
+            raise ValueError(f"shift_pad must be in [0, {min(observation_space.shape[1:])}), actual value: {shift_pad}")
         BaseBuffer.__init__(self, buffer_size, observation_space, action_space, device, n_envs=n_envs)
         self.buffer_size = max(buffer_size // n_envs, 1)
         self.optimize_memory_usage = False
@@ -72,6 +86,7 @@ class FrameDedupReplayBuffer(ReplayBuffer):
         self.stack = self.obs_shape[0]
         self.n_steps = n_steps
         self.gamma = gamma
+        self.shift_pad = shift_pad
         size = (self.buffer_size, self.n_envs)
         self.frames = np.zeros((*size, *self.obs_shape[1:]), dtype=observation_space.dtype)  # newest of next_obs
         self.is_start = np.zeros(size, dtype=bool)
@@ -179,6 +194,7 @@ class FrameDedupReplayBuffer(ReplayBuffer):
         env_indices = np.random.randint(0, high=self.n_envs, size=(len(batch_inds),))
         obs, next_obs = self._stacks(batch_inds, env_indices)
         if self.n_steps == 1:
+            obs, next_obs = self._shifted(obs, next_obs)
             data = (
                 self._normalize_obs(obs, env),
                 self.actions[batch_inds, env_indices, :],
@@ -191,6 +207,7 @@ class FrameDedupReplayBuffer(ReplayBuffer):
         moved = last != batch_inds  # windows that did not end at their first transition
         if moved.any():
             next_obs[moved] = self._stacks(last[moved], env_indices[moved])[1]
+        obs, next_obs = self._shifted(obs, next_obs)
         return ReplayBufferSamples(
             observations=self.to_torch(self._normalize_obs(obs, env)),
             actions=self.to_torch(self.actions[batch_inds, env_indices, :]),
@@ -199,6 +216,10 @@ class FrameDedupReplayBuffer(ReplayBuffer):
             rewards=self.to_torch(returns),
             discounts=self.to_torch(discounts),
         )
+
+    def _shifted(self, obs: np.ndarray, next_obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``obs`` and ``next_obs`` shifted at random by up to ``shift_pad`` pixels, each by its own draw."""
+        return random_shift(obs, self.shift_pad), random_shift(next_obs, self.shift_pad)
 
     def nbytes(self) -> int:
         """Bytes held: frames, episode starts, actions, rewards, flags."""
