@@ -103,6 +103,45 @@ def test_best_config_keeps_the_trials_exploration_steps():
     }
 
 
+def test_outputs_of_a_pruned_study_show_every_trials_evaluations(tmp_path: Path):
+    """Pruned trials have no value: the intermediate values plot is what shows them; the best config and the
+    history need a complete trial, the importances two."""
+    from sb3_mario.run.config import resolve
+    from sb3_mario.tuning.settings import TuneSettings
+    from sb3_mario.tuning.study import write_outputs
+
+    study = optuna.create_study(direction="maximize")
+    params = {"one_minus_gamma": 0.01, "learning_rate": 1e-4, "exploration_fraction": 0.2, "exploration_final_eps": 0.0}
+    distributions = {k: optuna.distributions.FloatDistribution(0.0, 1.0) for k in params}
+
+    def add(state: optuna.trial.TrialState, scores: list[float]) -> None:
+        value = scores[-1] if state == optuna.trial.TrialState.COMPLETE else None
+        study.add_trial(
+            optuna.trial.create_trial(
+                params=dict(params),
+                distributions=distributions,
+                value=value,
+                intermediate_values=dict(enumerate(scores)),
+                state=state,
+            )
+        )
+
+    base = resolve(hyperparams={"n_timesteps": 2_000_000})
+    tune = TuneSettings(trial_timesteps=100_000, output_dir=str(tmp_path))
+    add(optuna.trial.TrialState.PRUNED, [0.001, 0.002])
+    written = {p.name for p in write_outputs(study, base, tune)}
+    assert written == {"summary.txt", "intermediate_values.png"}
+    add(optuna.trial.TrialState.COMPLETE, [0.001, 0.003, 0.002])
+    written = {p.name for p in write_outputs(study, base, tune)}
+    assert written == {"summary.txt", "intermediate_values.png", "best_config.yml", "optimization_history.png"}
+    params["learning_rate"] = 2e-4
+    add(optuna.trial.TrialState.COMPLETE, [0.002, 0.004, 0.005])
+    written = {p.name for p in write_outputs(study, base, tune)}
+    assert "param_importances.png" in written
+    assert {p.name for p in tmp_path.iterdir()} == written
+    assert (tmp_path / "summary.txt").read_text().splitlines()[1].split()[:2] == ["0", "PRUNED"]
+
+
 def test_score_ranks_wins_before_progress():
     assert trial_score([True, False], [3000, 100]) > trial_score([False, False], [3100, 3100])
     assert trial_score([False], [800]) > trial_score([False], [700])
@@ -141,7 +180,12 @@ def test_real_study_is_stored_and_its_config_trains(tmp_path: Path):
         assert len(t.intermediate_values) >= 1
     assert "trial  state" in out
     results = tmp_path / "tuning-results"
-    assert {p.name for p in results.iterdir()} >= {"best_config.yml", "summary.txt", "optimization_history.png"}
+    assert {p.name for p in results.iterdir()} >= {
+        "best_config.yml",
+        "summary.txt",
+        "optimization_history.png",
+        "intermediate_values.png",
+    }
     # the same name resumes the study; another base config is refused, so that trials stay comparable
     tune("--study-name", "s", "--storage", db, "--n-trials", "1", "--sampler", "random", *TINY, cwd=tmp_path)
     assert len(optuna.load_study(study_name="s", storage=db).trials) == 4

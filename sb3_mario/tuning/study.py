@@ -214,7 +214,13 @@ def summary_table(study: optuna.Study) -> str:
 
 
 def write_outputs(study: optuna.Study, base: RunConfig, tune: TuneSettings) -> list[Path]:
-    """Write the best config (YAML), the summary and the plots (history, importances) to ``tune.output_dir``."""
+    """Write the summary, the best config (YAML) and the plots to ``tune.output_dir``.
+
+    The plots: every trial's score at each of its evaluations, pruned trials included
+    (``intermediate_values.png``: in a pruned study most trials end there), and, once trials are
+    complete, the best score against trial number and, from 2 complete trials, the parameters'
+    importances for the score (Optuna's, over complete trials only).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -227,12 +233,14 @@ def write_outputs(study: optuna.Study, base: RunConfig, tune: TuneSettings) -> l
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     (out / "summary.txt").write_text(summary_table(study) + "\n")
     written.append(out / "summary.txt")
-    if not complete:
-        return written
-    config = out / "best_config.yml"
-    config.write_text(yaml.safe_dump(best_config(study, base, tune), sort_keys=False))
-    written.append(config)
-    plots = {"optimization_history.png": ovm.plot_optimization_history}
+    plots = {}
+    if any(t.intermediate_values for t in study.trials):
+        plots["intermediate_values.png"] = ovm.plot_intermediate_values
+    if complete:
+        config = out / "best_config.yml"
+        config.write_text(yaml.safe_dump(best_config(study, base, tune), sort_keys=False))
+        written.append(config)
+        plots["optimization_history.png"] = ovm.plot_optimization_history
     if len(complete) >= 2:
         plots["param_importances.png"] = ovm.plot_param_importances
     for name, plot in plots.items():
