@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The ablations of docs/results.md, one arm after another: each arm is `scripts/seeds.sh` (seeds 0 and 1, 400,000
-# env steps) on the ddqn preset with exploration_fraction 0.25 (the preset's 100,000 steps of decay at this budget)
-# and the arm's changes. Arms stack, as the changes kept do: `overlap` is compared with `ddqn`, then every arm
+# env steps unless STEPS says otherwise) on the ddqn preset with epsilon decaying over the preset's 100,000 steps
+# (exploration_fraction 100,000/STEPS: 0.25 at 400,000) and the arm's changes: up to a step, runs of different
+# budgets train alike and compare. Arms stack, as the changes kept do: `overlap` is compared with `ddqn`, then every arm
 # trains with overlapped updates, `overlap+sticky` is compared with `overlap`, and so on. `dqn` (SB3's DQN with the
 # `ddqn` arm's settings), `overlap+sticky+rr-half` and `overlap+shift` run on demand (ARMS). From `overlap` on, the
 # arms also keep an average of the online weights (`average_tau: 0.005`, as SR-SPR and BBF), which each evaluation
@@ -20,7 +21,7 @@ AVERAGE=average_tau:0.005  # evaluated beside the online network, no change to t
 STICKY='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25}'
 SHIFT='replay_buffer_kwargs:{n_steps: 3, shift_pad: 4}'  # DrQ's random shifts of sampled observations
 arm() {  # name: the arm it is compared with (a blank line for none), then its `sb3-mario train` arguments
-    local budget=(--hyperparams exploration_fraction:0.25)
+    local budget=(--hyperparams "exploration_fraction:$(awk "BEGIN { print 100000 / ${STEPS:-400000} }")")
     case "$1" in
         ddqn) printf '%s\n' "" "${budget[@]}" ;;
         overlap) printf '%s\n' ddqn "${budget[@]}" overlap_updates:true "$AVERAGE" ;;
