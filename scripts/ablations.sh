@@ -15,17 +15,20 @@
 # OUT/<arm>-vs-<other>.md (the table) and .png (the curves), from `sb3-mario plot`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALL="ddqn overlap overlap+sticky overlap+sticky+batch16"  # the queue
+ALL="ddqn overlap overlap+sticky overlap+sticky+replay overlap+sticky+batch16"  # the queue
 ON_DEMAND="overlap+sticky+rr-half overlap+shift dqn"
 AVERAGE=average_tau:0.005  # evaluated beside the online network, no change to training
 STICKY='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25}'
 SHIFT='replay_buffer_kwargs:{n_steps: 3, shift_pad: 4}'  # DrQ's random shifts of sampled observations
+REPLAY='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25, replay_start_probability: 0.5}'
 arm() {  # name: the arm it is compared with (a blank line for none), then its `sb3-mario train` arguments
     local budget=(--hyperparams "exploration_fraction:$(awk "BEGIN { print 100000 / ${STEPS:-400000} }")")
     case "$1" in
         ddqn) printf '%s\n' "" "${budget[@]}" ;;
         overlap) printf '%s\n' ddqn "${budget[@]}" overlap_updates:true "$AVERAGE" ;;
         overlap+sticky) printf '%s\n' overlap "${budget[@]}" overlap_updates:true "$AVERAGE" "$STICKY" ;;
+        overlap+sticky+replay)  # half the episodes start part-way along one of the farthest earlier ones
+            printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$AVERAGE" "$REPLAY" ;;
         overlap+sticky+batch16)  # half the update's cost at the same updates (small batches: Obando-Ceron et al. 2023)
             printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$AVERAGE" "$STICKY" batch_size:16 ;;
         overlap+sticky+rr-half)  # half the update's cost by half the updates

@@ -250,3 +250,55 @@ def test_the_episode_log_of_a_resumed_run_carries_on_its_clock(tmp_path: Path, s
     assert [(int(r["episode"]), int(r["timestep"])) for r in rows] == [(k, 249 + k) for k in range(1, len(rows) + 1)]
     assert len(rows) > 5
     assert all(5000.0 <= float(r["wall_time"]) <= 5000.0 + elapsed + 0.1 for r in rows[1:])
+
+
+def test_episodes_that_began_part_way_are_logged_but_left_out_of_the_rates(tmp_path: Path, scripted):
+    """An episode log written before ``replayed_frames`` existed is rewritten with it (0) on a resume;
+    episodes replayed from part-way go to the CSV with their frame count, not into the window's rates."""
+    import csv
+
+    from stable_baselines3 import DQN
+    from stable_baselines3.common.logger import configure
+
+    from sb3_mario import make_mario_vec_env
+    from sb3_mario.run.callbacks import WinRateCallback
+    from sb3_mario.run.episodes import EPISODE_FIELDS, read_episodes, truncate_episodes
+
+    scripted([1.0] * 3)
+    path = tmp_path / "episodes.csv"
+    with open(path, "w", newline="") as f:  # the columns before replayed_frames
+        csv.writer(f).writerows([EPISODE_FIELDS[:-1], (1, 250, 3.0, 1, 1, 3161, "1-1", 50.0)])
+    truncate_episodes(path, 1_000)
+    assert read_episodes(path) == [dict(zip(EPISODE_FIELDS, "1 250 3.0 1 1 3161 1-1 50.0 0".split(), strict=True))]
+    model = DQN("MlpPolicy", make_mario_vec_env(1), buffer_size=100, seed=0, device="cpu")
+    model.set_logger(configure(None, []))
+    callback = WinRateCallback(path, window=3)
+    callback.init_callback(model)
+    callback.on_training_start({}, {})
+
+    def episode(win: bool, x_pos: int, replayed: int) -> dict:
+        return {
+            "r": 1.0,
+            "l": 1,
+            "is_success": win,
+            "x_pos": x_pos,
+            "world": 1,
+            "stage": 1,
+            "replayed_frames": replayed,
+        }
+
+    callback.locals = {
+        "dones": [True, True, True],
+        "infos": [
+            {"episode": episode(True, 3161, 900)},
+            {"episode": episode(False, 200, 0)},
+            {"episode": episode(False, 500, 0)},
+        ],
+    }
+    callback.on_step()
+    callback._on_training_end()
+    values = model.logger.name_to_value
+    assert values["rollout/episodes"] == 4
+    assert values["rollout/win_rate"] == pytest.approx(100.0 / 3)  # the old win, the two losses from the start
+    assert values["rollout/mean_final_x_pos"] == pytest.approx((3161 + 200 + 500) / 3)
+    assert [r["replayed_frames"] for r in read_episodes(path)] == ["0", "900", "0", "0"]

@@ -91,6 +91,34 @@ def test_same_seed_same_first_200_observations():
     assert len({o.tobytes() for o in first}) > 100  # the frames really change
 
 
+def test_replayed_frames_reach_the_recorded_episodes_states_exactly():
+    """The emulator is deterministic from its reset: replaying the first frames of an episode gives
+    the frame and x_pos that episode had there (what ReplayStart relies on)."""
+    from sb3_mario.env.backend import action_sets
+    from sb3_mario.env.wrappers import ReplayStart
+
+    env = ReplayStart(make_game(1, 1, action_sets()["right_only"], None), 1.0, pool_size=1, margin=10)
+    obs, info = env.reset(seed=0)
+    frames, xs = [obs], [info["x_pos"]]
+    rng = np.random.default_rng(0)
+    terminated = truncated = False
+    action = 1
+    while not (terminated or truncated):
+        if len(frames) % 8 == 1:  # a new action held for 8 frames
+            action = int(rng.choice([1, 2, 2, 4, 4]))
+        obs, _, terminated, truncated, info = env.step(action)
+        frames.append(obs)
+        xs.append(info["x_pos"])
+    cuts = set()
+    for _ in range(4):
+        obs, info = env.reset()
+        cut = info["replayed_frames"]
+        np.testing.assert_array_equal(obs, frames[cut])
+        assert info["x_pos"] == xs[cut]
+        cuts.add(cut)
+    assert len(cuts) > 1 and max(cuts) <= int(np.argmax(xs)) - 10
+
+
 def test_random_stages_follow_the_seed():
     env = make_mario_env(["1-1", "1-2", "4-1"], frame_skip=4)
 

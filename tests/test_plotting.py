@@ -12,15 +12,19 @@ import pytest
 from sb3_mario.run.episodes import EPISODE_FIELDS
 
 
-def write_run(path: Path, wins: list[int], steps: list[int], times: list[float] | None = None) -> Path:
-    """An episode log; each episode ends ``wall_time`` 10 s per 100 env steps unless ``times`` are given."""
+def write_run(
+    path: Path, wins: list[int], steps: list[int], times: list[float] | None = None, replayed: list[int] | None = None
+) -> Path:
+    """An episode log; each episode ends ``wall_time`` 10 s per 100 env steps unless ``times`` are given,
+    and begins at the game's start unless ``replayed`` gives its replayed frames."""
     path.mkdir()
     times = times or [step / 10 for step in steps]
+    replayed = replayed or [0] * len(wins)
     with open(path / "episodes.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(EPISODE_FIELDS)
-        for i, (win, step, t) in enumerate(zip(wins, steps, times, strict=True), start=1):
-            writer.writerow((i, step, 100.0 * (i % 3), 50, win, 3161 if win else 500, "1-1", t))
+        for i, (win, step, t, r) in enumerate(zip(wins, steps, times, replayed, strict=True), start=1):
+            writer.writerow((i, step, 100.0 * (i % 3), 50, win, 3161 if win else 500, "1-1", t, r))
     return path
 
 
@@ -57,6 +61,19 @@ def test_summary_of_runs(tmp_path: Path):
     table = summary_markdown([run, never], last=4).splitlines()
     assert table[2] == "| ddqn | 6 | 900 | 0.03 | 400 | 75.0 | - | - | - | - | - | - |"
     assert table[3] == "| dqn | 2 | 160 | 0.00 | - | 0.0 | - | - | - | - | - | - |"
+
+
+def test_training_wins_count_the_episodes_from_the_games_start(tmp_path: Path):
+    """Episodes begun part-way along an earlier one (replayed frames) are not wins of the level."""
+    from sb3_mario.run.plotting import summarize_run
+
+    run = write_run(
+        tmp_path / "replay", [1, 0, 1, 1, 0, 1], [100, 250, 400, 520, 700, 900], replayed=[700, 0, 0, 350, 0, 0]
+    )
+    summary = summarize_run(run, last=3)
+    assert summary["steps_to_first_win"] == 400  # not the replayed win at 100
+    assert summary["win_pct_last_3"] == pytest.approx(200 / 3)  # 400, 700, 900: not the replayed 520
+    assert (summary["episodes"], summary["steps"]) == (6, 900)
 
 
 def test_the_summary_reads_the_greedy_evaluations_and_the_bar(tmp_path: Path):

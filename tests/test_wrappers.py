@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import cv2
+import gymnasium as gym
 import numpy as np
 import pytest
 
 from sb3_mario import make_mario_env
-from sb3_mario.env.wrappers import HUD_HEIGHT, MarioFrameObservation, NoProgressTruncation, RandomNoopStart
+from sb3_mario.env.wrappers import (
+    HUD_HEIGHT,
+    MarioFrameObservation,
+    NoProgressTruncation,
+    RandomNoopStart,
+    ReplayStart,
+)
 from tests.conftest import ScriptedGame
 
 
@@ -203,3 +210,99 @@ def test_bad_arguments_say_what_is_valid():
         make_mario_env("1-1", frame_stack=0)
     with pytest.raises(ValueError, match=r"repeat_action_probability must be in \[0, 1\), actual value: 1.0"):
         make_mario_env("1-1", repeat_action_probability=1.0)
+
+
+def played(env: ReplayStart, actions: list[int]) -> None:
+    for action in actions:
+        env.step(action)
+
+
+def test_replay_start_resumes_the_farthest_episode_at_the_frame_the_seed_draws():
+    """A reset replays the first ``cut`` frames of the kept episode: the game plays exactly those actions,
+    the observation and info are those of frame ``cut``, and the draws are the env's seeded generator's
+    (replay with probability p, which episode of the pool, the cut in 0..best frame - margin)."""
+    from gymnasium.utils.seeding import np_random
+
+    game = ScriptedGame([0.0] * 100)  # x_pos 41, 42, ...: the best frame is the last one played
+    env = ReplayStart(game, 0.5, pool_size=1, margin=5)
+    _, info = env.reset(seed=0)
+    assert info["replayed_frames"] == 0  # nothing kept yet
+    recorded = [t % 5 for t in range(30)]
+    played(env, recorded)
+    replays = 0
+    for seed in range(1, 30):
+        game.actions.clear()
+        obs, info = env.reset(seed=seed)
+        rng, _ = np_random(seed)
+        cut = int(rng.integers(0, 30 - 5 + 1)) if (rng.random() < 0.5 and rng.integers(1) == 0) else 0
+        assert info["replayed_frames"] == cut and game.actions == recorded[:cut]
+        np.testing.assert_array_equal(obs, game.frame(cut))
+        assert info["x_pos"] == (40 + cut)
+        _, _, _, _, info = env.step(0)
+        assert info["replayed_frames"] == cut  # on every step of the episode
+        replays += cut > 0
+    assert 5 < replays < 25  # both branches taken
+    assert len(env.pool) == 1 and env.pool[0][0] == 70  # the 30-frame episode stays the farthest
+
+
+def test_replay_start_keeps_the_farthest_episodes_up_to_their_best_frame():
+    game = ScriptedGame([0.0] * 100, xs=[50, 60, 55, 10, 90, 95, 94, 20, 30, 99] * 10)
+    env = ReplayStart(game, 0.0, pool_size=2)
+    env.reset(seed=0)
+    for length in (3, 6, 2, 9, 10):  # best x_pos 60 (frame 2), 95 (6), 60 (2), 95 (6), 99 (10)
+        played(env, [1] * (length - 1) + [2])
+        env.reset()
+    assert sorted((x, list(frames)) for x, frames in env.pool) == [
+        (95, [1, 1, 1, 1, 1, 2]),  # the second 95 took the 60's place, then the 99 took the first 95's
+        (99, [1] * 9 + [2]),
+    ]
+    assert game.t == 0  # probability 0: every episode from the game's start
+
+
+def test_replay_start_falls_back_to_the_games_start_when_a_replay_ends_the_episode():
+    game = ScriptedGame([0.0] * 100)
+    env = ReplayStart(game, 1.0, pool_size=1, margin=1)
+    env.reset(seed=0)
+    played(env, [1] * 40)
+    game.rewards = [0.0] * 3  # the game changed: the recorded frames end an episode after 3
+    with pytest.warns(RuntimeWarning, match="ended the episode"):
+        for seed in range(10):  # some cut beyond frame 3
+            _, info = env.reset(seed=seed)
+            if info["replayed_frames"] == 0:
+                break
+    assert info["replayed_frames"] == 0 and game.t == 0
+
+
+def test_replay_start_checks_its_arguments_and_needs_one_level():
+    for kwargs, message in (
+        ({"probability": 1.5}, r"probability must be in \[0, 1\], actual value: 1.5"),
+        ({"probability": 0.5, "pool_size": 0}, "pool_size must be >= 1, actual value: 0"),
+        ({"probability": 0.5, "margin": 0}, "margin must be >= 1, actual value: 0"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            ReplayStart(ScriptedGame([0.0]), **kwargs)
+    with pytest.raises(ValueError, match="replay_start_probability needs one level, actual levels: 1-1, 1-2"):
+        make_mario_env("1-1,1-2", replay_start_probability=0.5)
+    with pytest.raises(ValueError, match=r"replay_start_probability must be in \[0, 1\], actual value: -0.1"):
+        make_mario_env("1-1", replay_start_probability=-0.1)
+
+
+def test_replay_start_wraps_the_game_below_sticky_actions_and_reports_every_episode_end(scripted):
+    games = scripted([0.0] * 40)
+    env = make_mario_env("1-1", replay_start_probability=0.5, repeat_action_probability=0.25, noop_max=3)
+    chain = []
+    inner = env
+    while isinstance(inner, gym.Wrapper):
+        chain.append(type(inner).__name__)
+        inner = inner.env
+    assert chain[-2:] == ["StickyAction", "ReplayStart"] and inner is games[0]
+    env.reset(seed=0)
+    terminated = truncated = False
+    while not (terminated or truncated):
+        *_, terminated, truncated, info = env.step(1)
+    assert terminated and info["replayed_frames"] == 0 and info["is_success"] is False
+    plain = make_mario_env("1-1")
+    plain.reset(seed=0)
+    for _ in range(10):
+        *_, info = plain.step(1)
+    assert info["replayed_frames"] == 0  # every episode end carries it, for the Monitor's keys

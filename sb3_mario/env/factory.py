@@ -4,6 +4,7 @@
 (see ``docs/environment.md``)::
 
     game (240x256x3 RGB, Discrete(n_actions))
+    [-> ReplayStart(p)]                  optional, off by default (training): some starts along earlier episodes
     [-> StickyAction(p)]                  optional, off by default: each frame repeats the last with prob. p
     [-> RandomNoopStart(n)]              optional, off by default (evaluation; random or in turn)
     -> MaxAndSkipObservation(skip=4)      repeat the action 4 frames, sum rewards, max of last 2
@@ -27,7 +28,13 @@ from gymnasium.wrappers import FrameStackObservation, MaxAndSkipObservation, Sti
 
 from sb3_mario.env.backend import action_sets, make_game
 from sb3_mario.env.levels import RandomStageGame, level_names, parse_level
-from sb3_mario.env.wrappers import MarioEpisodeInfo, MarioFrameObservation, NoProgressTruncation, RandomNoopStart
+from sb3_mario.env.wrappers import (
+    MarioEpisodeInfo,
+    MarioFrameObservation,
+    NoProgressTruncation,
+    RandomNoopStart,
+    ReplayStart,
+)
 
 if TYPE_CHECKING:
     from stable_baselines3.common.vec_env import VecEnv
@@ -36,7 +43,7 @@ if TYPE_CHECKING:
 ACTION_SETS: dict[str, int] = {"right_only": 5, "simple": 7, "complex": 12}
 
 #: Episode-end info keys that the Monitor copies into ``info["episode"]``.
-EPISODE_INFO_KEYS = ("is_success", "x_pos", "world", "stage")
+EPISODE_INFO_KEYS = ("is_success", "x_pos", "world", "stage", "replayed_frames")
 
 
 def _buttons(action_set: str) -> list[list[str]]:
@@ -56,6 +63,7 @@ def make_mario_env(
     noop_max: int = 0,
     noop_in_turn: bool = False,
     repeat_action_probability: float = 0.0,
+    replay_start_probability: float = 0.0,
     render_mode: str | None = None,
 ) -> gym.Env:
     """Build one preprocessed Super Mario Bros env.
@@ -76,6 +84,9 @@ def make_mario_env(
     :param repeat_action_probability: sticky actions: at every emulator frame the previous frame's
         action is repeated with this probability instead of the agent's (0, the default, never;
         0.25 in Machado et al. 2018 and ALE v5), so a memorised sequence of actions cannot win
+    :param replay_start_probability: chance that a reset starts part-way along one of the farthest
+        earlier episodes of this env, replayed frame by frame (0, the default, never; see
+        :class:`~sb3_mario.env.wrappers.ReplayStart`); one level only
     :param render_mode: ``"rgb_array"`` makes ``render()`` return the full-colour 240x256 frame
     """
     if frame_skip < 1:
@@ -84,12 +95,18 @@ def make_mario_env(
         raise ValueError(f"frame_stack must be >= 1, actual value: {frame_stack}")
     if not 0.0 <= repeat_action_probability < 1.0:
         raise ValueError(f"repeat_action_probability must be in [0, 1), actual value: {repeat_action_probability}")
+    if not 0.0 <= replay_start_probability <= 1.0:
+        raise ValueError(f"replay_start_probability must be in [0, 1], actual value: {replay_start_probability}")
     buttons = _buttons(action_set)
     levels = level_names(level)
+    if replay_start_probability > 0 and len(levels) > 1:
+        raise ValueError(f"replay_start_probability needs one level, actual levels: {', '.join(levels)}")
     if len(levels) == 1:
         env: gym.Env = make_game(*parse_level(levels[0]), buttons, render_mode)
     else:
         env = RandomStageGame(levels, buttons, render_mode)
+    if replay_start_probability > 0:
+        env = ReplayStart(env, replay_start_probability)
     if repeat_action_probability > 0:
         env = StickyAction(env, repeat_action_probability)
     if noop_max > 0:
@@ -141,8 +158,8 @@ def make_mario_vec_env(
     if vec_env not in classes:
         raise ValueError(f"unknown vec_env {vec_env!r}: valid values are {', '.join(classes)}")
     kwargs = {"level": level, **(env_kwargs or {})}
-    _buttons(kwargs.get("action_set", "right_only"))  # fail here, not in a subprocess
-    level_names(level)
+    if vec_env == "subproc":  # a bad argument raises here, not as a broken pipe from a worker
+        make_mario_env(**kwargs).close()
     return make_vec_env(
         _make_in_worker if vec_env == "subproc" else make_mario_env,
         n_envs=n_envs,

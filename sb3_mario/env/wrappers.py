@@ -7,6 +7,7 @@ to Super Mario Bros lives here.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import cv2
@@ -57,7 +58,8 @@ class MarioEpisodeInfo(gym.Wrapper, gym.utils.RecordConstructorArgs):
 
     SB3's convention: ``info["is_success"]`` on the last step of an episode feeds
     ``rollout/success_rate`` and ``eval/success_rate``. Here it is ``flag_get``. The final
-    ``x_pos``, ``world`` and ``stage`` are in the same info (the backend guarantees them), so a
+    ``x_pos``, ``world`` and ``stage`` are in the same info (the backend guarantees them), and
+    ``replayed_frames`` (0 unless :class:`ReplayStart` started the episode part-way), so a
     :class:`~stable_baselines3.common.monitor.Monitor` with those ``info_keywords`` copies them
     into ``info["episode"]``.
     """
@@ -70,6 +72,7 @@ class MarioEpisodeInfo(gym.Wrapper, gym.utils.RecordConstructorArgs):
         obs, reward, terminated, truncated, info = self.env.step(action)
         if terminated or truncated:
             info["is_success"] = bool(info["flag_get"])
+            info.setdefault("replayed_frames", 0)
         return obs, reward, terminated, truncated, info
 
 
@@ -151,3 +154,95 @@ class RandomNoopStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
             if terminated or truncated:
                 obs, info = self.env.reset()
         return obs, {**info, "noops": noops}
+
+
+class ReplayStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Start some episodes part-way along one of the farthest earlier episodes, by replaying its frames.
+
+    Most training episodes of a young agent end at the first obstacles, so the far end of a level is
+    seen a few times in a thousand episodes. With ``probability``, a reset instead replays, frame by
+    frame, the start of one of the ``pool_size`` episodes that got farthest so far (one drawn at
+    random), cut at a random frame before the point where it got farthest, and the new episode goes
+    on from there: the starts spread over the part of the level the agent has reached. This is the
+    restart from states along earlier runs of Salimans and Chen (2018) and Go-Explore (Ecoffet et
+    al. 2021), with the agent's own episodes instead of a demonstration. The emulator is
+    deterministic, so replaying an episode's frame actions from the game's reset reaches its states
+    exactly; the replay costs emulator time, not env steps.
+
+    It must wrap the game itself (one emulator frame per step), below sticky actions, no-op starts
+    and frame skipping, so that it records the actions the emulator played. Evaluation never uses
+    it: every evaluation episode starts at the game's start. The frames replayed at the start of
+    the current episode are ``info["replayed_frames"]`` after reset and every step (0 for an episode
+    from the game's start).
+
+    :param env: the game: one emulator frame per step, deterministic from its reset
+    :param probability: chance that a reset starts along an earlier episode
+    :param pool_size: farthest episodes kept (by their best ``x_pos``)
+    :param margin: frames before an episode's farthest point where no start is cut (60: one second
+        of play, so that a start is not a moment before the death that ended that episode)
+    """
+
+    def __init__(self, env: gym.Env, probability: float, *, pool_size: int = 16, margin: int = 60):
+        gym.utils.RecordConstructorArgs.__init__(self, probability=probability, pool_size=pool_size, margin=margin)
+        gym.Wrapper.__init__(self, env)
+        if not 0.0 <= probability <= 1.0:
+            raise ValueError(f"probability must be in [0, 1], actual value: {probability}")
+        if pool_size < 1:
+            raise ValueError(f"pool_size must be >= 1, actual value: {pool_size}")
+        if margin < 1:
+            raise ValueError(f"margin must be >= 1, actual value: {margin}")
+        self._probability = probability
+        self._pool_size = pool_size
+        self._margin = margin
+        #: (best x_pos, frames up to and including the one that reached it) of the farthest episodes
+        self.pool: list[tuple[int, np.ndarray]] = []
+        self._actions: list[int] = []
+        self._best_x = -1
+        self._best_frame = 0
+        self._replayed = 0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        self._keep_episode()
+        obs, info = self.env.reset(seed=seed, options=options)
+        self._actions, self._replayed = [], 0
+        self._best_x, self._best_frame = int(info["x_pos"]), 0
+        if self.pool and self.np_random.random() < self._probability:
+            _, frames = self.pool[int(self.np_random.integers(len(self.pool)))]
+            cut = int(self.np_random.integers(0, max(len(frames) - self._margin, 0) + 1))
+            for action in frames[:cut]:
+                obs, _, terminated, truncated, info = self._step(int(action))
+                if terminated or truncated:  # not the recorded episode: the game is not deterministic
+                    warnings.warn(
+                        f"replaying {cut} recorded frames ended the episode at frame {len(self._actions)}: "
+                        "this episode starts at the game's start",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
+                    obs, info = self.env.reset()
+                    self._actions, self._best_x, self._best_frame = [], int(info["x_pos"]), 0
+                    break
+            self._replayed = len(self._actions)
+        return obs, {**info, "replayed_frames": self._replayed}
+
+    def step(self, action: Any):
+        obs, reward, terminated, truncated, info = self._step(int(action))
+        return obs, reward, terminated, truncated, {**info, "replayed_frames": self._replayed}
+
+    def _step(self, action: int):
+        result = self.env.step(action)
+        self._actions.append(action)
+        x = int(result[4]["x_pos"])
+        if x > self._best_x:
+            self._best_x, self._best_frame = x, len(self._actions)
+        return result
+
+    def _keep_episode(self) -> None:
+        """Put the episode just played in the pool when it is among the farthest."""
+        if not self._actions:
+            return
+        entry = (self._best_x, np.array(self._actions[: self._best_frame], dtype=np.uint8))
+        if len(self.pool) < self._pool_size:
+            self.pool.append(entry)
+        elif self._best_x > min(x for x, _ in self.pool):
+            self.pool[min(range(len(self.pool)), key=lambda i: self.pool[i][0])] = entry
+        self._actions = []

@@ -18,7 +18,7 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
-from sb3_mario.run.episodes import EPISODE_FIELDS, read_episodes
+from sb3_mario.run.episodes import EPISODE_FIELDS, from_start, read_episodes
 from sb3_mario.run.evaluation import Episode, Player, play_episodes, summarize
 
 
@@ -32,6 +32,9 @@ class WinRateCallback(BaseCallback):
     * ``rollout/block_win_rate`` and ``rollout/block_mean_reward``: win % and mean reward of the
       last complete block of ``block`` episodes (the tutorial plots blocks of 500);
     * ``episodes.csv``: one row per episode (``EPISODE_FIELDS``), from every env of a vec env.
+
+    Episodes that began part-way along an earlier one (``replay_start_probability``) are written to
+    the CSV, but left out of the logged rates and means: these count episodes from the game's start.
 
     Episode numbers and ``wall_time`` (seconds of training) continue from an existing CSV, so a
     resumed run has no gap and no duplicate (:func:`truncate_episodes` drops rows past the
@@ -57,10 +60,11 @@ class WinRateCallback(BaseCallback):
     def _on_training_start(self) -> None:
         rows = read_episodes(self.csv_path)
         self.episodes = len(rows) and int(rows[-1]["episode"])
+        rows = from_start(rows)
         for row in rows[-self.window :]:
             self._recent.append((row["win"] == "1", float(row["x_pos"])))
-        done_blocks = self.episodes - self.episodes % self.block
-        self._block = [(row["win"] == "1", float(row["reward"])) for row in rows if int(row["episode"]) > done_blocks]
+        done_blocks = len(rows) - len(rows) % self.block
+        self._block = [(row["win"] == "1", float(row["reward"])) for row in rows[done_blocks:]]
         new = not self.csv_path.exists()
         self.csv_path.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(self.csv_path, "a", newline="")
@@ -79,6 +83,7 @@ class WinRateCallback(BaseCallback):
         self.episodes += 1
         win = bool(episode["is_success"])
         x_pos = float(episode["x_pos"])
+        replayed = int(episode.get("replayed_frames", 0))
         self._writer.writerow(
             (
                 self.episodes,
@@ -89,13 +94,16 @@ class WinRateCallback(BaseCallback):
                 int(x_pos),
                 f"{episode['world']}-{episode['stage']}",
                 f"{time.time() - self._start:.1f}",
+                replayed,
             )
         )
         self._file.flush()
+        self.logger.record("rollout/episodes", self.episodes)
+        if replayed:
+            return
         self._recent.append((win, x_pos))
         self.logger.record("rollout/win_rate", 100.0 * np.mean([w for w, _ in self._recent]))
         self.logger.record("rollout/mean_final_x_pos", float(np.mean([x for _, x in self._recent])))
-        self.logger.record("rollout/episodes", self.episodes)
         self._block.append((win, float(episode["r"])))
         if len(self._block) == self.block:
             self.logger.record("rollout/block_win_rate", 100.0 * np.mean([w for w, _ in self._block]))

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from sb3_mario.errors import ConfigError
-from sb3_mario.run.episodes import read_episodes, wall_times
+from sb3_mario.run.episodes import from_start, read_episodes, wall_times
 
 
 def block_means(values: list[float], block: int) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +88,8 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
 
     :return: ``run`` (the folder's name), ``episodes``, ``steps`` (env steps at the end of the last
         episode), ``hours`` (of training, :func:`~sb3_mario.run.episodes.wall_times`),
-        ``steps_to_first_win`` and ``win_pct_last_<last>`` (training episodes); from the greedy
+        ``steps_to_first_win`` and ``win_pct_last_<last>`` (training episodes from the game's start,
+        :func:`~sb3_mario.run.episodes.from_start`); from the greedy
         evaluations, when the run has them (else ``None``): ``eval_episodes``, ``last_eval_wins``,
         ``last_eval_x_pos`` (its mean final x_pos, ``None`` when not kept), ``best_eval_wins`` and
         ``best_eval_step`` (the first evaluation with that many),
@@ -105,8 +106,9 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
     if not rows:
         raise ConfigError(f"{run_dir} has no episodes (no episodes.csv with rows)")
     times = wall_times(rows)
-    first_win = next((int(r["timestep"]) for r in rows if r["win"] == "1"), None)
-    tail = rows[-last:]
+    started = from_start(rows)  # wins count from the game's start, as in evaluations
+    first_win = next((int(r["timestep"]) for r in started if r["win"] == "1"), None)
+    tail = started[-last:] or rows[-last:]  # (a run of replayed starts only: all of them)
     summary: dict[str, Any] = {
         "run": Path(run_dir).name,
         "episodes": len(rows),
@@ -296,6 +298,7 @@ def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500, 
     styles = run_styles(names)
     for run_dir, label, (colour, linestyle) in zip(run_dirs, names, styles, strict=True):
         rows = read_episodes(Path(run_dir) / "episodes.csv")
+        rows = from_start(rows)  # episodes from the game's start, comparable between runs
         if not rows:
             raise ConfigError(f"{run_dir} has no episodes (no episodes.csv with rows)")
         ends, rewards = block_means([float(r["reward"]) for r in rows], block)
