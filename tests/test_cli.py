@@ -80,8 +80,9 @@ def test_train_fills_the_run_folder(run: Path):
     assert [int(r["episode"]) for r in rows] == list(range(1, len(rows) + 1)) and len(rows) >= 2
     steps = [int(r["timestep"]) for r in rows]
     assert steps == sorted(steps) and steps[-1] <= 600  # the stopped start's episode is gone
-    assert set(rows[0]) == {"episode", "timestep", "reward", "length", "win", "x_pos", "level", "wall_time"}
-    assert all(r["level"] == "1-1" and r["win"] in ("0", "1") for r in rows)
+    fields = {"episode", "timestep", "reward", "length", "win", "x_pos", "level", "wall_time", "replayed_frames"}
+    assert set(rows[0]) == fields
+    assert all(r["level"] == "1-1" and r["win"] in ("0", "1") and r["replayed_frames"] == "0" for r in rows)
     config = (run / "config.yaml").read_text()
     assert "algo: ddqn" in config and "buffer_size: 500" in config and "n_envs: 2" in config
     assert "--timesteps 600" in (run / "command.txt").read_text()
