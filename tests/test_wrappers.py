@@ -306,3 +306,13 @@ def test_replay_start_wraps_the_game_below_sticky_actions_and_reports_every_epis
     for _ in range(10):
         *_, info = plain.step(1)
     assert info["replayed_frames"] == 0  # every episode end carries it, for the Monitor's keys
+
+
+def test_reward_scale_multiplies_each_steps_summed_reward(scripted):
+    scripted([1.0, 2.0, 3.0, 4.0, -15.0, 5.0, 5.0, 5.0])
+    env = make_mario_env("1-1", reward_scale=0.1)
+    env.reset(seed=0)
+    rewards = [env.step(1)[1] for _ in range(2)]
+    assert rewards == pytest.approx([1.0, 0.0])  # (1 + 2 + 3 + 4) / 10, (-15 + 5 + 5 + 5) / 10
+    with pytest.raises(ValueError, match="reward_scale must be > 0, actual value: 0"):
+        make_mario_env("1-1", reward_scale=0)

@@ -4,13 +4,14 @@
 (see ``docs/environment.md``)::
 
     game (240x256x3 RGB, Discrete(n_actions))
-    [-> ReplayStart(p)]                  optional, off by default (training): some starts along earlier episodes
+    [-> ReplayStart(p)]                   optional, off by default (training): some starts along earlier episodes
     [-> StickyAction(p)]                  optional, off by default: each frame repeats the last with prob. p
     [-> RandomNoopStart(n)]              optional, off by default (evaluation; random or in turn)
     -> MaxAndSkipObservation(skip=4)      repeat the action 4 frames, sum rewards, max of last 2
     -> MarioFrameObservation(84)          crop the HUD, grayscale, 84x84 uint8
     -> FrameStackObservation(4, zeros)    (4, 84, 84) uint8, oldest frame first
     [-> NoProgressTruncation(n)]          optional, off by default
+    [-> TransformReward(r * scale)]       optional, off by default: rewards in other units
     -> MarioEpisodeInfo                   info["is_success"] = flag_get at episode end
 
 Observations stay uint8: SB3's policies divide by 255 (``normalize_images=True``), so a replay
@@ -19,12 +20,14 @@ buffer stores 1 byte per pixel instead of the tutorial's 4.
 
 from __future__ import annotations
 
+import functools
+import operator
 import signal
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
-from gymnasium.wrappers import FrameStackObservation, MaxAndSkipObservation, StickyAction
+from gymnasium.wrappers import FrameStackObservation, MaxAndSkipObservation, StickyAction, TransformReward
 
 from sb3_mario.env.backend import action_sets, make_game
 from sb3_mario.env.levels import RandomStageGame, level_names, parse_level
@@ -64,6 +67,7 @@ def make_mario_env(
     noop_in_turn: bool = False,
     repeat_action_probability: float = 0.0,
     replay_start_probability: float = 0.0,
+    reward_scale: float = 1.0,
     render_mode: str | None = None,
 ) -> gym.Env:
     """Build one preprocessed Super Mario Bros env.
@@ -87,6 +91,9 @@ def make_mario_env(
     :param replay_start_probability: chance that a reset starts part-way along one of the farthest
         earlier episodes of this env, replayed frame by frame (0, the default, never; see
         :class:`~sb3_mario.env.wrappers.ReplayStart`); one level only
+    :param reward_scale: every reward is multiplied by this (1, the default: the game's own, up to 15 per
+        frame); 0.1 brings a step's reward to the order of 1, where Huber's delta of 1 and Adam's epsilon
+        were tuned (DQN clips Atari rewards to [-1, 1])
     :param render_mode: ``"rgb_array"`` makes ``render()`` return the full-colour 240x256 frame
     """
     if frame_skip < 1:
@@ -95,6 +102,8 @@ def make_mario_env(
         raise ValueError(f"frame_stack must be >= 1, actual value: {frame_stack}")
     if not 0.0 <= repeat_action_probability < 1.0:
         raise ValueError(f"repeat_action_probability must be in [0, 1), actual value: {repeat_action_probability}")
+    if not reward_scale > 0:
+        raise ValueError(f"reward_scale must be > 0, actual value: {reward_scale}")
     if not 0.0 <= replay_start_probability <= 1.0:
         raise ValueError(f"replay_start_probability must be in [0, 1], actual value: {replay_start_probability}")
     buttons = _buttons(action_set)
@@ -117,6 +126,8 @@ def make_mario_env(
     env = FrameStackObservation(env, frame_stack, padding_type="zero")
     if no_progress_steps is not None:
         env = NoProgressTruncation(env, no_progress_steps)
+    if reward_scale != 1.0:
+        env = TransformReward(env, functools.partial(operator.mul, reward_scale))
     return MarioEpisodeInfo(env)
 
 
