@@ -4,7 +4,8 @@
 # (exploration_fraction 100,000/STEPS: 0.25 at 400,000) and the arm's changes: up to a step, runs of different
 # budgets train alike and compare. Arms stack, as the changes kept do: `overlap` is compared with `ddqn`, then every arm
 # trains with overlapped updates, `overlap+sticky` is compared with `overlap`, and so on. `dqn` (SB3's DQN with the
-# `ddqn` arm's settings), `overlap+sticky+rr-half`, `overlap+sticky+scale` and `overlap+shift` run on demand (ARMS). From `overlap` on, the
+# `ddqn` arm's settings), `overlap+sticky+rr-half`, `overlap+sticky+scale`, `overlap+sticky+per` and `overlap+shift` run on
+# demand (ARMS). From `overlap` on, the
 # arms also keep an average of the online weights (`average_tau: 0.005`, as SR-SPR and BBF), which each evaluation
 # plays beside the online network: it changes nothing in training, and shows within the same runs whether the
 # average is the better model to keep. The same command goes on after any stop: a finished run resumes at its
@@ -16,10 +17,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ALL="ddqn overlap overlap+sticky overlap+sticky+replay overlap+sticky+batch16"  # the queue
-ON_DEMAND="overlap+sticky+rr-half overlap+sticky+scale overlap+shift dqn"
+ON_DEMAND="overlap+sticky+rr-half overlap+sticky+scale overlap+sticky+per overlap+shift dqn"
 AVERAGE=average_tau:0.005  # evaluated beside the online network, no change to training
 STICKY='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25}'
 SHIFT='replay_buffer_kwargs:{n_steps: 3, shift_pad: 4}'  # DrQ's random shifts of sampled observations
+PER='replay_buffer_kwargs:{n_steps: 3, priority_alpha: 0.5}'  # prioritized replay (beta 0.5, the default)
 REPLAY='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25, replay_start_probability: 0.5}'
 SCALE='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25, reward_scale: 0.1}'
 arm() {  # name: the arm it is compared with (a blank line for none), then its `sb3-mario train` arguments
@@ -36,6 +38,8 @@ arm() {  # name: the arm it is compared with (a blank line for none), then its `
             printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$AVERAGE" "$STICKY" gradient_steps:1 ;;
         overlap+sticky+scale)  # rewards of the order of 1, where Huber's delta and Adam's epsilon were tuned
             printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$AVERAGE" "$SCALE" ;;
+        overlap+sticky+per)  # proportional prioritized replay, Rainbow's and Dopamine's alpha and beta
+            printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$AVERAGE" "$STICKY" "$PER" ;;
         overlap+shift) printf '%s\n' overlap "${budget[@]}" overlap_updates:true "$AVERAGE" "$SHIFT" ;;
         dqn) printf '%s\n' ddqn --algo dqn "${budget[@]}" ;;  # SB3's DQN, ddqn's settings: the target net's max
         *) echo "unknown arm $1: valid arms are $ALL $ON_DEMAND" >&2; return 2 ;;

@@ -182,3 +182,109 @@ def test_n_step_buffers_get_the_algorithms_gamma():
         split_hyperparams({**preset, "replay_buffer_kwargs": {}, "n_steps": 5}, "ddqn")
     with pytest.raises(ConfigError, match=r"must equal the algorithm's gamma \(0.99\), actual value: 0.9 \(leave"):
         split_hyperparams({**preset, "gamma": 0.99, "replay_buffer_kwargs": {"n_steps": 3, "gamma": 0.9}}, "ddqn")
+
+
+def prioritized(n_steps: int = 1, **kwargs) -> tuple[FrameDedupReplayBuffer, FrameDedupReplayBuffer]:
+    """The same 90 transitions of 2 envs in a prioritized buffer and in a uniform one."""
+    kw = {"device": "cpu", "n_envs": 2, "n_steps": n_steps, "gamma": 0.9}
+    ours = FrameDedupReplayBuffer(60, OBS, ACT, priority_alpha=0.5, **kw, **kwargs)
+    plain = FrameDedupReplayBuffer(60, OBS, ACT, **kw)
+    for transition in stream(2, 90, seed=4):
+        ours.add(*transition)
+        plain.add(*transition)
+    return ours, plain
+
+
+@pytest.mark.parametrize("n_steps", [1, 3])
+def test_prioritized_batches_are_the_drawn_slots_transitions_with_their_importance_weights(n_steps: int):
+    """Slots are drawn from the sum tree with np.random's next draws (stratified); the batch holds those
+    slots' transitions exactly as the uniform buffer builds them, weighted (N P(i)) ** -beta / max."""
+    from sb3_mario.agent.sum_tree import SumTree
+
+    ours, plain = prioritized(n_steps)
+    slots = np.arange(60)  # 30 transitions of 2 envs: slot i * 2 + e
+    np.testing.assert_array_equal(ours.priorities.get(slots), np.ones(60))  # new: the largest priority, 1
+    errors = np.linspace(0.0, 3.0, 60)
+    ours.update_priorities(slots, errors)
+    priorities = (errors + 1e-6) ** 0.5
+    np.testing.assert_allclose(ours.priorities.get(slots), priorities)
+    expected_tree = SumTree(60)
+    expected_tree.set(slots, priorities)
+    np.random.seed(3)
+    batch = ours.sample(16)
+    np.random.seed(3)
+    drawn = expected_tree.find((np.arange(16) + np.random.random(16)) * (expected_tree.total / 16))
+    np.testing.assert_array_equal(batch.slots, drawn)
+    weights = (60 * priorities[drawn] / priorities.sum()) ** -0.5
+    np.testing.assert_allclose(batch.weights.numpy()[:, 0], weights / weights.max(), rtol=1e-6)
+    assert_same(batch, plain._samples(drawn // 2, drawn % 2))
+    assert np.mean(drawn >= 30) > 0.5  # larger errors are drawn more often
+
+
+def test_new_transitions_take_the_largest_priority_seen_and_a_pickled_buffer_keeps_its_priorities():
+    import pickle
+
+    ours, _ = prioritized()
+    ours.update_priorities(np.array([10, 15]), np.array([-4.0, 0.25]))  # |error| + eps
+    assert ours.max_priority == pytest.approx(4.0 + 1e-6)
+    transition = next(stream(2, 1, seed=9))
+    assert (ours.pos, ours.full) == (0, True)
+    ours.add(*transition)  # over the oldest transition: slots 0 and 1
+    np.testing.assert_allclose(ours.priorities.get([0, 1, 15]), [np.sqrt(4.0 + 1e-6)] * 2 + [np.sqrt(0.25 + 1e-6)])
+    copy = pickle.loads(pickle.dumps(ours))
+    np.testing.assert_array_equal(copy.priorities.get(np.arange(60)), ours.priorities.get(np.arange(60)))
+    copy.update_priorities(np.array([1]), np.array([9.0]))  # the copy has its own lock
+    assert copy.max_priority == pytest.approx(9.0 + 1e-6) and ours.max_priority < 5
+    with pytest.raises(
+        ValueError, match=r"priority_alpha and priority_beta must be in \[0, 1\], actual values: 2, 0.5"
+    ):
+        FrameDedupReplayBuffer(10, OBS, ACT, priority_alpha=2)
+
+
+class _FrameEnv(__import__("gymnasium").Env):
+    """The buffer tests' spaces; never stepped (the buffer is filled by hand)."""
+
+    observation_space = OBS
+    action_space = ACT
+
+
+def test_double_dqn_weighs_its_loss_and_sets_the_sampled_priorities_to_the_td_errors():
+    """One gradient step on a prioritized batch: the loss is the importance-weighted Huber loss, and the
+    sampled slots' priorities become (|target - Q| + eps) ** alpha, both from the weights before the step."""
+    import copy
+
+    from stable_baselines3.common.logger import configure
+    from torch.nn import functional as F
+
+    from sb3_mario.agent.double_dqn import DoubleDQN, double_q_target
+
+    model = DoubleDQN(
+        "MlpPolicy",
+        _FrameEnv(),
+        buffer_size=60,
+        learning_starts=0,
+        device="cpu",
+        seed=0,
+        replay_buffer_class=FrameDedupReplayBuffer,
+        replay_buffer_kwargs={"priority_alpha": 0.5},
+        learning_rate=1e-3,
+    )
+    model.set_logger(configure(None, []))
+    buffer = model.replay_buffer
+    for transition in stream(1, 50, seed=5):
+        buffer.add(*transition)
+    buffer.update_priorities(np.arange(50), np.linspace(0.1, 5.0, 50))  # unequal weights
+    q_net, q_target = copy.deepcopy(model.q_net), copy.deepcopy(model.q_net_target)
+    np.random.seed(11)
+    batch = buffer.sample(8)
+    with th.no_grad():
+        target = double_q_target(
+            q_net(batch.next_observations), q_target(batch.next_observations), batch.rewards, batch.dones, 0.99
+        )
+        current = q_net(batch.observations).gather(1, batch.actions.long())
+    expected_loss = (batch.weights * F.smooth_l1_loss(current, target, reduction="none")).mean().item()
+    unweighted = F.smooth_l1_loss(current, target).item()
+    losses = model._gradient_steps([batch], list(model.policy.parameters()))
+    assert losses == [pytest.approx(expected_loss, rel=1e-5)] and expected_loss != pytest.approx(unweighted)
+    expected = (np.abs((target - current).numpy()[:, 0]) + 1e-6) ** 0.5
+    np.testing.assert_allclose(buffer.priorities.get(batch.slots), expected, rtol=1e-5)

@@ -78,6 +78,13 @@ def test_hyperparams_of_the_wrong_type_or_unknown_are_refused_in_one_line(hyperp
         resolve(hyperparams=hyperparams)
 
 
+def test_prioritized_replay_needs_double_dqn():
+    prioritized = {"replay_buffer_kwargs": {"n_steps": 3, "priority_alpha": 0.5}}
+    assert resolve(hyperparams=prioritized).split()  # ddqn: fine
+    with pytest.raises(ConfigError, match=r"prioritized replay .* needs algo ddqn: dqn neither weighs its loss"):
+        resolve(hyperparams=prioritized, settings={"algo": "dqn"}).split()
+
+
 def test_policy_names_come_from_the_algorithms_aliases():
     from stable_baselines3.dqn.policies import CnnPolicy
 

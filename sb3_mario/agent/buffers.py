@@ -1,9 +1,10 @@
-"""A replay buffer that stores each frame of stacked observations once, with optional n-step returns
-and random shifts of the sampled observations."""
+"""A replay buffer that stores each frame of stacked observations once, with optional n-step returns,
+random shifts of the sampled observations and prioritized sampling."""
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch as th
@@ -13,6 +14,21 @@ from stable_baselines3.common.type_aliases import ReplayBufferSamples
 from stable_baselines3.common.vec_env import VecNormalize
 
 from sb3_mario.agent.augmentation import random_shift
+from sb3_mario.agent.sum_tree import SumTree
+
+
+class PrioritizedSamples(NamedTuple):
+    """SB3's ``ReplayBufferSamples`` and, for prioritized replay, each sample's importance weight and its
+    slot (``index * n_envs + env``), which ``FrameDedupReplayBuffer.update_priorities`` takes back."""
+
+    observations: th.Tensor
+    actions: th.Tensor
+    next_observations: th.Tensor
+    dones: th.Tensor
+    rewards: th.Tensor
+    discounts: th.Tensor | None
+    weights: th.Tensor
+    slots: np.ndarray
 
 
 class FrameDedupReplayBuffer(ReplayBuffer):
@@ -37,6 +53,13 @@ class FrameDedupReplayBuffer(ReplayBuffer):
     (DrQ's augmentation, :func:`~sb3_mario.agent.augmentation.random_shift`), each by its own draw; the
     batch is otherwise the same as without.
 
+    With ``priority_alpha > 0`` transitions are drawn in proportion to ``priority ** alpha``
+    (proportional prioritized replay, Schaul et al. 2016; a :class:`~sb3_mario.agent.sum_tree.SumTree`,
+    stratified draws from ``np.random``), a new transition with the largest priority seen so far, and a
+    batch is :class:`PrioritizedSamples`: importance weights ``(N * P(i)) ** -beta`` divided by the batch's
+    largest, and the slots whose priorities :meth:`update_priorities` sets from the TD errors
+    (``DoubleDQN`` does both; SB3's ``DQN`` would ignore them).
+
     For 84x84 frames that is 7,056 bytes per transition plus the episode starts, against 56,448
     (SB3 default) and 28,224 (``optimize_memory_usage``). See ``docs/benchmarks.md``.
 
@@ -52,9 +75,17 @@ class FrameDedupReplayBuffer(ReplayBuffer):
     :param gamma: discount of the n-step sums; 0.99 by default, as SB3's ``NStepReplayBuffer``
     :param shift_pad: the largest random shift of sampled observations, in pixels (DrQ on Atari: 4);
         0 (default) samples them as stored
+    :param priority_alpha: how much priorities count: 0 (default) draws uniformly, as SB3; 0.5 in Rainbow
+        (Hessel et al. 2018) and Dopamine
+    :param priority_beta: exponent of the importance weights; 0.5 as Dopamine's Rainbow, whose loss
+        weights are ``1 / sqrt(P(i))`` (Schaul et al. anneal it from 0.4 to 1)
     """
 
-    shift_pad: int = 0  # here too, for buffers pickled before the keyword existed
+    # here too, for buffers pickled before the keywords existed
+    shift_pad: int = 0
+    priority_alpha: float = 0.0
+    #: added to each |TD error| so that no transition's priority falls to 0
+    PRIORITY_EPS = 1e-6
 
     def __init__(
         self,
@@ -68,6 +99,8 @@ class FrameDedupReplayBuffer(ReplayBuffer):
         n_steps: int = 1,
         gamma: float = 0.99,
         shift_pad: int = 0,
+        priority_alpha: float = 0.0,
+        priority_beta: float = 0.5,
     ):
         if not isinstance(observation_space, spaces.Box) or len(observation_space.shape) != 3:
             raise ValueError(
@@ -79,6 +112,10 @@ class FrameDedupReplayBuffer(ReplayBuffer):
             raise ValueError(f"n_steps must be >= 1, actual value: {n_steps}")
         if not 0 <= shift_pad < min(observation_space.shape[1:]):
             raise ValueError(f"shift_pad must be in [0, {min(observation_space.shape[1:])}), actual value: {shift_pad}")
+        if not 0.0 <= priority_alpha <= 1.0 or not 0.0 <= priority_beta <= 1.0:
+            raise ValueError(
+                f"priority_alpha and priority_beta must be in [0, 1], actual values: {priority_alpha}, {priority_beta}"
+            )
         BaseBuffer.__init__(self, buffer_size, observation_space, action_space, device, n_envs=n_envs)
         self.buffer_size = max(buffer_size // n_envs, 1)
         self.optimize_memory_usage = False
@@ -96,6 +133,22 @@ class FrameDedupReplayBuffer(ReplayBuffer):
         self.dones = np.zeros(size, dtype=np.float32)
         self.timeouts = np.zeros(size, dtype=np.float32)
         self._last_next: list[np.ndarray | None] = [None] * self.n_envs
+        self.priority_alpha = priority_alpha
+        self.priority_beta = priority_beta
+        if priority_alpha > 0:
+            self.priorities = SumTree(self.buffer_size * self.n_envs)  # slot i * n_envs + e: ``priority ** alpha``
+            self.max_priority = 1.0
+            self._lock = threading.Lock()  # overlapped updates set priorities while add() runs
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self.priority_alpha > 0:
+            self._lock = threading.Lock()
 
     def _next_obs(self, i: int, e: int) -> np.ndarray:
         """Rebuild ``next_obs`` of transition ``i`` of env ``e``."""
@@ -144,6 +197,9 @@ class FrameDedupReplayBuffer(ReplayBuffer):
                 self._set_start(pos, e, obs[e])
             self.frames[pos, e] = next_obs[e, -1]
             self._last_next[e] = np.array(next_obs[e])
+        if self.priority_alpha > 0:
+            with self._lock:
+                self.priorities.set(pos * self.n_envs + np.arange(self.n_envs), self.max_priority**self.priority_alpha)
         self.actions[pos] = np.array(action).reshape((self.n_envs, self.action_dim))
         self.rewards[pos] = np.array(reward)
         self.dones[pos] = np.array(done)
@@ -190,8 +246,34 @@ class FrameDedupReplayBuffer(ReplayBuffer):
         self.timeouts[last_valid] = saved
         return returns, dones.astype(np.float32), discounts, last
 
+    def sample(self, batch_size: int, env: VecNormalize | None = None) -> ReplayBufferSamples | PrioritizedSamples:
+        if self.priority_alpha == 0:
+            return super().sample(batch_size, env=env)
+        stored = (self.buffer_size if self.full else self.pos) * self.n_envs
+        with self._lock:
+            slots = self.priorities.sample(batch_size, np.random)  # type: ignore[arg-type]
+            probabilities = self.priorities.get(slots) / self.priorities.total
+        weights = (stored * probabilities) ** -self.priority_beta
+        samples = self._samples(slots // self.n_envs, slots % self.n_envs, env)
+        return PrioritizedSamples(
+            *samples, weights=self.to_torch((weights / weights.max()).astype(np.float32)[:, None]), slots=slots
+        )
+
+    def update_priorities(self, slots: np.ndarray, td_errors: np.ndarray) -> None:
+        """Set the priorities of sampled ``slots`` (:class:`PrioritizedSamples`) to ``|td_errors| + eps``."""
+        priorities = np.abs(np.asarray(td_errors, dtype=np.float64)).reshape(-1) + self.PRIORITY_EPS
+        with self._lock:
+            self.max_priority = max(self.max_priority, float(priorities.max()))
+            self.priorities.set(slots, priorities**self.priority_alpha)
+
     def _get_samples(self, batch_inds: np.ndarray, env: VecNormalize | None = None) -> ReplayBufferSamples:
         env_indices = np.random.randint(0, high=self.n_envs, size=(len(batch_inds),))
+        return self._samples(batch_inds, env_indices, env)
+
+    def _samples(
+        self, batch_inds: np.ndarray, env_indices: np.ndarray, env: VecNormalize | None = None
+    ) -> ReplayBufferSamples:
+        """The transitions ``batch_inds`` of envs ``env_indices``."""
         obs, next_obs = self._stacks(batch_inds, env_indices)
         if self.n_steps == 1:
             obs, next_obs = self._shifted(obs, next_obs)
@@ -222,6 +304,7 @@ class FrameDedupReplayBuffer(ReplayBuffer):
         return random_shift(obs, self.shift_pad), random_shift(next_obs, self.shift_pad)
 
     def nbytes(self) -> int:
-        """Bytes held: frames, episode starts, actions, rewards, flags."""
+        """Bytes held: frames, episode starts, actions, rewards, flags (and the priorities' sum tree)."""
         arrays = (self.frames, self.is_start, self.actions, self.rewards, self.dones, self.timeouts)
-        return sum(a.nbytes for a in arrays) + sum(s.nbytes for s in self.starts.values())
+        tree = self.priorities.nbytes if self.priority_alpha > 0 else 0
+        return sum(a.nbytes for a in arrays) + sum(s.nbytes for s in self.starts.values()) + tree

@@ -61,7 +61,9 @@ class DoubleDQN(DQN):
     included. ``train()`` follows ``stable_baselines3.dqn.DQN.train`` of SB3 2.9.2 line for line
     except for the target and one reordering: it samples the call's batches first (the same draws
     in the same order), then takes the gradient steps (``_gradient_steps``), so that these can run
-    on a worker thread. Zips load with ``DoubleDQN.load`` and with ``DQN.load``.
+    on a worker thread. With a prioritized buffer (``FrameDedupReplayBuffer(priority_alpha=...)``) the
+    loss weighs each sample by its importance weight and the TD errors become the sampled transitions'
+    priorities (Schaul et al. 2016). Zips load with ``DoubleDQN.load`` and with ``DQN.load``.
 
     Also accepts the policy name ``"MarioCnnPolicy"`` (the tutorial's network, see
     :class:`~sb3_mario.agent.policies.MarioCNN`).
@@ -178,7 +180,13 @@ class DoubleDQN(DQN):
             current_q_values = th.gather(current_q_values, dim=1, index=replay_data.actions.long())
 
             # Compute Huber loss (less sensitive to outliers)
-            loss = F.smooth_l1_loss(current_q_values, target_q_values)
+            weights = getattr(replay_data, "weights", None)
+            if weights is None:
+                loss = F.smooth_l1_loss(current_q_values, target_q_values)
+            else:  # prioritized replay: importance-weighted, and the TD errors become the new priorities
+                loss = (weights * F.smooth_l1_loss(current_q_values, target_q_values, reduction="none")).mean()
+                td_errors = (target_q_values - current_q_values).detach().cpu().numpy()
+                self.replay_buffer.update_priorities(replay_data.slots, td_errors)  # type: ignore[union-attr]
             losses.append(loss.item())
 
             # Optimize the policy

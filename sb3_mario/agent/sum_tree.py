@@ -30,6 +30,11 @@ class SumTree:
         """Sum of every slot's priority."""
         return float(self._tree[1])
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the tree."""
+        return self._tree.nbytes
+
     def get(self, slots: np.ndarray | list[int]) -> np.ndarray:
         """Priorities of ``slots``."""
         return self._tree[self._leaves + self._checked(slots)]

@@ -341,6 +341,11 @@ def check_hyperparams(hyperparams: dict[str, Any], algo: str, where: str = "conf
     for key in ("env_kwargs", "policy_kwargs", "replay_buffer_kwargs"):
         if not isinstance(hyperparams.get(key) or {}, dict):
             raise ConfigError(f"{where}: hyperparameter {key} must be a mapping, actual value: {hyperparams[key]!r}")
+    if algo != "ddqn" and (hyperparams.get("replay_buffer_kwargs") or {}).get("priority_alpha", 0):
+        raise ConfigError(
+            f"{where}: prioritized replay (replay_buffer_kwargs priority_alpha > 0) needs algo ddqn: "
+            f"{algo} neither weighs its loss nor updates priorities"
+        )
 
 
 def import_name(name: str) -> Any:
