@@ -1,4 +1,4 @@
-"""Time to sample a batch from SB3's buffers and ours, one-step and n-step, and with DrQ's random shifts.
+"""Time to sample a batch from SB3's buffers and ours, one-step and n-step, with DrQ's random shifts and prioritized.
 
 Usage: python bench/replay_sampling.py [--size 50000] [--batch 32] [--repeats 2000]
 
@@ -57,7 +57,12 @@ def main() -> None:
         "FrameDedupReplayBuffer, n_steps=3, shift_pad=4": lambda: FrameDedupReplayBuffer(
             args.size, *spaces_, device="cpu", n_envs=N_ENVS, n_steps=3, gamma=0.9, shift_pad=4
         ),
+        # with the priority update that follows each prioritized batch in training
+        "FrameDedupReplayBuffer, n_steps=3, priority_alpha=0.5": lambda: FrameDedupReplayBuffer(
+            args.size, *spaces_, device="cpu", n_envs=N_ENVS, n_steps=3, gamma=0.9, priority_alpha=0.5
+        ),
     }
+    errors = np.random.default_rng(1).normal(size=args.batch)
     print(f"| buffer ({args.size:,} transitions) | ms per batch of {args.batch} |")
     print("| --- | ---: |")
     for name, make in variants.items():
@@ -66,7 +71,9 @@ def main() -> None:
         np.random.seed(0)
         start = time.perf_counter()
         for _ in range(args.repeats):
-            buffer.sample(args.batch)
+            batch = buffer.sample(args.batch)
+            if getattr(buffer, "priority_alpha", 0) > 0:
+                buffer.update_priorities(batch.slots, errors)
         print(f"| {name} | {(time.perf_counter() - start) / args.repeats * 1e3:.3f} |")
         del buffer
 
