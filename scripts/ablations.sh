@@ -4,11 +4,10 @@
 # (exploration_fraction 100,000/STEPS: 0.25 at 400,000) and the arm's changes: up to a step, runs of different
 # budgets train alike and compare. Arms stack, as the changes kept do: `overlap` is compared with `ddqn`, then every arm
 # trains with overlapped updates, `overlap+sticky` is compared with `overlap`, and so on. `dqn` (SB3's DQN with the
-# `ddqn` arm's settings), `overlap+sticky+rr-half`, `overlap+sticky+scale`, `overlap+sticky+per` and `overlap+shift` run on
-# demand (ARMS). From `overlap` on, the
-# arms also keep an average of the online weights (`average_tau: 0.005`, as SR-SPR and BBF), which each evaluation
-# plays beside the online network: it changes nothing in training, and shows within the same runs whether the
-# average is the better model to keep. The same command goes on after any stop: a finished run resumes at its
+# `ddqn` arm's settings), `overlap+sticky+rr-half`, `overlap+sticky+scale`, `overlap+sticky+per` and
+# `overlap+shift` run on demand (ARMS). From `overlap` on, the arms also keep an average of the online weights
+# (`average_tau: 0.005`, as SR-SPR and BBF), which each evaluation plays beside the online network: it changes
+# nothing in training, and shows within the same runs whether the average is the better model to keep. The same command goes on after any stop: a finished run resumes at its
 # budget and ends at once, a run cut off goes on from its checkpoint. SIGTERM or Ctrl-C stops it cleanly (seeds.sh
 # checkpoints its runs). ARMS picks some, in order:
 #   ARMS="overlap overlap+sticky" bash scripts/ablations.sh
