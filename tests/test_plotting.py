@@ -65,7 +65,7 @@ def test_summary_of_runs(tmp_path: Path):
 
 def test_training_wins_count_the_episodes_from_the_games_start(tmp_path: Path):
     """Episodes begun part-way along an earlier one (replayed frames) are not wins of the level."""
-    from sb3_mario.run.plotting import summarize_run
+    from sb3_mario.run.plotting import summarize_run, summary_markdown
 
     run = write_run(
         tmp_path / "replay", [1, 0, 1, 1, 0, 1], [100, 250, 400, 520, 700, 900], replayed=[700, 0, 0, 350, 0, 0]
@@ -74,6 +74,10 @@ def test_training_wins_count_the_episodes_from_the_games_start(tmp_path: Path):
     assert summary["steps_to_first_win"] == 400  # not the replayed win at 100
     assert summary["win_pct_last_3"] == pytest.approx(200 / 3)  # 400, 700, 900: not the replayed 520
     assert (summary["episodes"], summary["steps"]) == (6, 900)
+    replayed_only = write_run(tmp_path / "replayed", [1, 0], [100, 250], replayed=[700, 90])
+    summary = summarize_run(replayed_only)
+    assert summary["steps_to_first_win"] is None and summary["win_pct_last_100"] is None
+    assert summary_markdown([replayed_only]).splitlines()[2].startswith("| replayed | 2 | 250 | 0.01 | - | - |")
 
 
 def test_the_summary_reads_the_greedy_evaluations_and_the_bar(tmp_path: Path):

@@ -249,11 +249,11 @@ class FrameDedupReplayBuffer(ReplayBuffer):
     def sample(self, batch_size: int, env: VecNormalize | None = None) -> ReplayBufferSamples | PrioritizedSamples:
         if self.priority_alpha == 0:
             return super().sample(batch_size, env=env)
-        stored = (self.buffer_size if self.full else self.pos) * self.n_envs
         with self._lock:
             slots = self.priorities.sample(batch_size, np.random)  # type: ignore[arg-type]
-            probabilities = self.priorities.get(slots) / self.priorities.total
-        weights = (stored * probabilities) ** -self.priority_beta
+            priorities = self.priorities.get(slots)
+        # (N P(i)) ** -beta over the batch's largest: N and the total cancel out
+        weights = priorities**-self.priority_beta
         samples = self._samples(slots // self.n_envs, slots % self.n_envs, env)
         return PrioritizedSamples(
             *samples, weights=self.to_torch((weights / weights.max()).astype(np.float32)[:, None]), slots=slots

@@ -222,19 +222,21 @@ class ReplayStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
                     self._actions, self._best_x, self._best_frame = [], int(info["x_pos"]), 0
                     break
             self._replayed = len(self._actions)
-        return obs, {**info, "replayed_frames": self._replayed}
+        info["replayed_frames"] = self._replayed
+        return obs, info
 
     def step(self, action: Any):
-        obs, reward, terminated, truncated, info = self._step(int(action))
-        return obs, reward, terminated, truncated, {**info, "replayed_frames": self._replayed}
+        return self._step(int(action))
 
     def _step(self, action: int):
-        result = self.env.step(action)
+        """One frame, recorded; its info (a fresh dict from the game) carries ``replayed_frames``."""
+        obs, reward, terminated, truncated, info = self.env.step(action)
         self._actions.append(action)
-        x = int(result[4]["x_pos"])
+        x = int(info["x_pos"])
         if x > self._best_x:
             self._best_x, self._best_frame = x, len(self._actions)
-        return result
+        info["replayed_frames"] = self._replayed
+        return obs, reward, terminated, truncated, info
 
     def _keep_episode(self) -> None:
         """Put the episode just played in the pool when it is among the farthest."""

@@ -89,7 +89,7 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
     :return: ``run`` (the folder's name), ``episodes``, ``steps`` (env steps at the end of the last
         episode), ``hours`` (of training, :func:`~sb3_mario.run.episodes.wall_times`),
         ``steps_to_first_win`` and ``win_pct_last_<last>`` (training episodes from the game's start,
-        :func:`~sb3_mario.run.episodes.from_start`); from the greedy
+        :func:`~sb3_mario.run.episodes.from_start`; ``None`` when there is none); from the greedy
         evaluations, when the run has them (else ``None``): ``eval_episodes``, ``last_eval_wins``,
         ``last_eval_x_pos`` (its mean final x_pos, ``None`` when not kept), ``best_eval_wins`` and
         ``best_eval_step`` (the first evaluation with that many),
@@ -108,14 +108,14 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
     times = wall_times(rows)
     started = from_start(rows)  # wins count from the game's start, as in evaluations
     first_win = next((int(r["timestep"]) for r in started if r["win"] == "1"), None)
-    tail = started[-last:] or rows[-last:]  # (a run of replayed starts only: all of them)
+    tail = started[-last:]
     summary: dict[str, Any] = {
         "run": Path(run_dir).name,
         "episodes": len(rows),
         "steps": int(rows[-1]["timestep"]),
         "hours": times[-1] / 3600,
         "steps_to_first_win": first_win,
-        f"win_pct_last_{last}": 100.0 * sum(r["win"] == "1" for r in tail) / len(tail),
+        f"win_pct_last_{last}": 100.0 * sum(r["win"] == "1" for r in tail) / len(tail) if tail else None,
         **dict.fromkeys(_EVALUATION_KEYS),
         **read_final_tests(run_dir),
     }
@@ -174,7 +174,8 @@ def summary_markdown(run_dirs: list[str | Path], last: int = 100) -> str:
     for run_dir in run_dirs:
         s = summarize_run(run_dir, last)
         cells = [s["run"], f"{s['episodes']:,}", f"{s['steps']:,}", f"{s['hours']:.2f}"]
-        cells += [_steps(s["steps_to_first_win"]), f"{s[f'win_pct_last_{last}']:.1f}"]
+        win_pct = s[f"win_pct_last_{last}"]
+        cells += [_steps(s["steps_to_first_win"]), "-" if win_pct is None else f"{win_pct:.1f}"]
         if s["eval_episodes"] is None:
             cells += ["-"] * 4
         else:
