@@ -2,16 +2,18 @@
 
 Usage:
     python bench/train_throughput.py --preset ddqn [--steps 3000] [--warmup 2000] [--threads 1,2] [--repeats 3]
-                                     [--device cpu] [--config FILE]
+                                     [--loops synchronous,overlapped,overlapped+bf16] [--device cpu] [--config FILE]
     python bench/train_throughput.py [--preset article] [--steps 1500] [--threads 1,2] [--device cpu]
 
 ``--preset ddqn`` times each part of the default preset's training on this machine (one env step of
 the emulator with its preprocessing, acting on the envs' observations, one batch sample, one update
-with its sample, at the learner's threads and at one) and the bounds they imply (``ddqn_bounds``:
-the parts back to back, and every core busy). Then it trains the preset with SB3's synchronous
-loop and with ``overlap_updates`` side by side, with the threads ``sb3-mario train`` uses (or each
-of ``--threads``), ``--repeats`` rounds in alternating order, and prints each rate (the median of the
-rounds) and its ratios to the bounds, the last pair on the last line.
+with its sample, at the learner's threads and at one, and with ``mixed_precision``) and the bounds
+they imply (``ddqn_bounds``: the parts back to back, and every core busy). Then it trains the preset
+with each of ``--loops`` side by side (SB3's synchronous loop, ``overlap_updates``, and either with
+``+bf16``: ``mixed_precision``), with the threads ``sb3-mario train`` uses (or each of ``--threads``),
+``--repeats`` rounds in alternating order, and prints each rate (the median of the rounds), its
+ratios to the float32 bounds and the CPU milliseconds it used per env step (learner and env workers:
+what decides the rate of runs side by side on a saturated machine), the last pair on the last line.
 ``--warmup`` replaces the preset's ``learning_starts`` (random steps that fill the buffer first);
 the rate is measured over the ``--steps`` env steps after it.
 
@@ -40,6 +42,14 @@ from sb3_mario.run.threads import set_torch_threads
 from sb3_mario.run.training import build_model
 
 WARMUP = 100
+
+#: The training loops ``--loops`` picks from, and the hyperparameters that make each.
+LOOPS: dict[str, dict[str, bool]] = {
+    "synchronous": {"overlap_updates": False},
+    "overlapped": {"overlap_updates": True},
+    "synchronous+bf16": {"overlap_updates": False, "mixed_precision": True},
+    "overlapped+bf16": {"overlap_updates": True, "mixed_precision": True},
+}
 
 
 class _Clock(BaseCallback):
@@ -107,6 +117,8 @@ def ddqn_parts(config: RunConfig, n: int = 300) -> dict[str, float]:
     torch.set_num_threads(1)
     parts["update, 1 thread"] = _per_call(lambda: model.train(gradient_steps=1, batch_size=batch), n // 15)
     torch.set_num_threads(threads)
+    model.mixed_precision = True
+    parts["update, bf16 autocast"] = _per_call(lambda: model.train(gradient_steps=1, batch_size=batch), n // 15)
     model.get_env().close()
     return parts
 
@@ -149,17 +161,47 @@ def ddqn_bounds(config: RunConfig, parts: dict[str, float], cores: int) -> tuple
     return 1.0 / back_to_back, 1.0 / busy
 
 
-def ddqn_rate(config: RunConfig, steps: int) -> float:
+def _cpu_seconds(model) -> float:
+    """CPU seconds used so far by this process (all its threads) and the model's Subproc env workers."""
+    env = model.get_env()
+    while hasattr(env, "venv"):
+        env = env.venv
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = time.process_time()
+    for process in getattr(env, "processes", []):
+        with open(f"/proc/{process.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime and stime
+    return total
+
+
+class _CpuClock(_Clock):
+    """Also notes the CPU seconds used when ``num_timesteps`` reaches ``start_at``."""
+
+    def __init__(self, start_at: int = WARMUP):
+        super().__init__(start_at)
+        self.cpu = 0.0
+
+    def _on_step(self) -> bool:
+        if not self.start and self.num_timesteps >= self.start_at:
+            self.cpu = _cpu_seconds(self.model)
+        return super()._on_step()
+
+
+def ddqn_rate(config: RunConfig, steps: int) -> tuple[float, float]:
     """Env steps/s of the preset's training (Subproc envs, as ``sb3-mario train``), over ``steps``
-    env steps after ``learning_starts``."""
+    env steps after ``learning_starts``, and the CPU milliseconds per env step over the same steps
+    (learner and env workers: what two runs side by side on a saturated machine divide)."""
     model = build_model(config)
     model.verbose = 0  # no log tables between the lines of the bench
     start_at = int(config.hyperparams["learning_starts"])
-    clock = _Clock(start_at)
+    clock = _CpuClock(start_at)
     model.learn(start_at + steps, callback=clock)
-    rate = (model.num_timesteps - start_at) / (time.perf_counter() - clock.start)
+    steps_timed = model.num_timesteps - start_at
+    rate = steps_timed / (time.perf_counter() - clock.start)
+    cpu_ms = (_cpu_seconds(model) - clock.cpu) / steps_timed * 1000
     model.get_env().close()
-    return rate
+    return rate, cpu_ms
 
 
 def ddqn_main(args: argparse.Namespace) -> None:
@@ -179,21 +221,28 @@ def ddqn_main(args: argparse.Namespace) -> None:
     print(f"bound, parts back to back: {back_to_back:5.1f} env steps/s")
     print(f"bound, every core busy:    {bound:5.1f} env steps/s")
     counts = [int(t) for t in args.threads.split(",")] if args.threads else [torch.get_num_threads()]
-    runs = [(n, loop) for n in counts for loop in ("synchronous", "overlapped")]
+    loops = args.loops.split(",")
+    unknown = sorted(set(loops) - set(LOOPS))
+    if unknown:
+        raise SystemExit(f"unknown loop {unknown[0]!r}: valid loops are {', '.join(LOOPS)}")
+    runs = [(n, loop) for n in counts for loop in loops]
     rates: dict[tuple[int, str], list[float]] = {run: [] for run in runs}
+    cpu: dict[tuple[int, str], list[float]] = {run: [] for run in runs}
     for round_ in range(args.repeats):  # rounds alternate the order: drifts of the machine fall on every loop
         for n, loop in runs if round_ % 2 == 0 else runs[::-1]:
             torch.set_num_threads(n)
-            rate = ddqn_rate(with_overrides(config, {"overlap_updates": loop == "overlapped"}), args.steps)
+            rate, cpu_ms = ddqn_rate(with_overrides(config, LOOPS[loop]), args.steps)
             rates[(n, loop)].append(rate)
+            cpu[(n, loop)].append(cpu_ms)
             if args.repeats > 1:
-                print(f"round {round_ + 1}, {loop} ({n} thr): {rate:.1f} env steps/s")
+                print(f"round {round_ + 1}, {loop} ({n} thr): {rate:.1f} env steps/s, {cpu_ms:.1f} CPU ms per env step")
     lines = []
     for (n, loop), measured in rates.items():
         rate = float(np.median(measured))
         lines.append(
             f"{loop} ({n} thr{f', median of {len(measured)}' if len(measured) > 1 else ''}): {rate:.1f} env steps/s, "
-            f"{rate / back_to_back:.2f} of the back-to-back bound, {rate / bound:.2f} of the every-core-busy bound"
+            f"{rate / back_to_back:.2f} of the back-to-back bound, {rate / bound:.2f} of the every-core-busy bound, "
+            f"{float(np.median(cpu[(n, loop)])):.1f} CPU ms per env step"
         )
     for line in lines[:-2]:
         print(line)
@@ -226,6 +275,9 @@ def main() -> None:
     )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=1, help="ddqn: rounds of the loops, in alternating order")
+    parser.add_argument(
+        "--loops", default="synchronous,overlapped", help=f"ddqn: the loops to train, of {', '.join(LOOPS)}"
+    )
     parser.add_argument(
         "--config", default=None, help="ddqn: a hyperparams file instead of the preset (e.g. docs/configs/*.yml)"
     )
