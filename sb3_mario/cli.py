@@ -296,13 +296,21 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
         default="episodes",
         help="x axis of the training curves: episodes (as the tutorial) or env steps (default: episodes)",
     )
+    p.add_argument(
+        "--until",
+        type=_positive_int,
+        default=None,
+        metavar="STEPS",
+        help="compare at a fixed budget: each run's episodes and evaluations up to this env step "
+        "(final-model tests only of runs that ended by then)",
+    )
 
 
 def _plot(args: argparse.Namespace) -> int:
     from sb3_mario.run.plotting import plot_runs, summary_markdown
 
-    plot_runs(args.run_dirs, args.output, args.block, args.against)
-    print(summary_markdown(args.run_dirs, args.last))
+    plot_runs(args.run_dirs, args.output, args.block, args.against, args.until)
+    print(summary_markdown(args.run_dirs, args.last, args.until))
     print(f"written to {args.output}")
     return 0
 

@@ -11,8 +11,9 @@
 # budget and ends at once, a run cut off goes on from its checkpoint. SIGTERM or Ctrl-C stops it cleanly (seeds.sh
 # checkpoints its runs). ARMS picks some, in order:
 #   ARMS="overlap overlap+sticky" bash scripts/ablations.sh
-# SEEDS, PARALLEL, STEPS and OUT go to seeds.sh. After each arm, its runs and those of the arm it is compared with:
-# OUT/<arm>-vs-<other>.md (the table) and .png (the curves), from `sb3-mario plot`.
+# SEEDS, PARALLEL, STEPS and OUT go to seeds.sh. After each arm, its runs and those of the arm it is compared with,
+# up to env step COMPARE_AT (400,000 unless set; runs with a larger STEPS compare at it too):
+# OUT/<arm>-vs-<other>.md (the table) and .png (the curves), from `sb3-mario plot --until`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ALL="ddqn overlap overlap+sticky overlap+sticky+replay overlap+sticky+batch16"  # the queue
@@ -73,8 +74,8 @@ for name in $ARMS; do
         runs+=("${OUT:-runs}/$name-s$seed")
     done
     # the comparison: both arms' table and curves, when the arm before has its runs
-    if .venv/bin/sb3-mario plot "${runs[@]}" --against steps --block 100 -o "${OUT:-runs}/$name-vs-$base.png" \
-        > "${OUT:-runs}/$name-vs-$base.md"; then
+    if .venv/bin/sb3-mario plot "${runs[@]}" --against steps --block 100 --until "${COMPARE_AT:-400000}" \
+        -o "${OUT:-runs}/$name-vs-$base.png" > "${OUT:-runs}/$name-vs-$base.md"; then
         cat "${OUT:-runs}/$name-vs-$base.md"
     else
         echo "no comparison of $name with $base: see the error above" >&2

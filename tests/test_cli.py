@@ -368,6 +368,16 @@ def test_plot_draws_both_panels(run: Path, tmp_path: Path):
     n_points = (len(episodes(run)) + 1) // 2
     assert all(len(ax.lines[0].get_xdata()) == n_points for ax in fig.axes[:2])
     assert [ax.lines[0].get_xdata().tolist() for ax in fig.axes[2:]] == [[300, 600], [300, 600]]
+    # at a fixed budget: the episodes that ended by the first one after step 300, and the evaluation at 300
+    until = next(int(r["timestep"]) for r in rows if int(r["timestep"]) >= 300)
+    assert until < 600 and until < int(rows[-1]["timestep"])
+    table = cli("plot", str(run), "-o", str(out), "--until", str(until)).stdout
+    cells = [cell.strip() for cell in table.splitlines()[2].strip("|").split("|")]
+    kept = [r for r in rows if int(r["timestep"]) <= until]
+    assert cells[1:3] == [str(len(kept)), str(until)] and cells[7] == "0/1 (300)"
+    _one_line_error(cli("plot", str(run), "--until", "0", check=False), "--until")
+    early = cli("plot", str(run), "--until", "1", check=False)
+    _one_line_error(early, "has no episodes from the game's start by env step 1")
 
 
 def _one_line_error(result: subprocess.CompletedProcess, text: str) -> None:

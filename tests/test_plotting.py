@@ -153,6 +153,53 @@ def test_the_summary_gives_the_average_of_weights_beside_the_online_network(tmp_
     assert "average" not in summary_markdown([without])
 
 
+def test_runs_of_different_budgets_compare_at_a_fixed_env_step(tmp_path: Path):
+    """``until``: the episodes and evaluations up to that env step; the final tests of runs that ended by then."""
+    from sb3_mario.run.plotting import plot_runs, read_greedy_wins, summarize_run, summary_markdown
+
+    steps = [100_000 * k for k in range(1, 9)]
+    # an 800,000-step run: episodes end 10 steps after each evaluation, the first win at 610
+    long = write_run(tmp_path / "long-s0", [0, 0, 0, 0, 0, 1, 1, 1], [s + 10 for s in steps])
+    x_pos = [300.0 + 100 * k for k in range(8)]
+    average = {"average_wins": [0.0, 0, 1, 2, 5, 20, 31, 31], "average_mean_x_pos": x_pos}
+    write_evaluations(long, steps, [0, 0, 0, 1, 3, 31, 31, 31], mean_x_pos=x_pos, bar_met_at=600_000, **average)
+    short = write_run(tmp_path / "short-s0", [0, 0, 1, 0], [s - 10 for s in steps[:4]])
+    write_evaluations(short, steps[:4], [0, 2, 4, 1], mean_x_pos=x_pos[:4])
+    for run in (long, short):  # the final model's test: the long run's is of its model at 800,000
+        summary = {"episodes": 100, "wins": 7, "win_rate": 0.07, "mean_x_pos": 2000.0}
+        (run / "eval" / "epsilon-0.02.json").write_text(json.dumps(summary))
+
+    at_400k = summarize_run(long, last=2, until=400_000)
+    assert (at_400k["episodes"], at_400k["steps"], at_400k["hours"]) == (3, 300_010, 30_001 / 3600)
+    assert at_400k["steps_to_first_win"] is None and at_400k["win_pct_last_2"] == 0.0
+    assert (at_400k["last_eval_wins"], at_400k["last_eval_x_pos"], at_400k["best_eval_step"]) == (1, 600.0, 400_000)
+    assert (at_400k["last_average_wins"], at_400k["best_average_wins"]) == (2, 2)
+    assert at_400k["bar_step"] is None and at_400k["all_won_step"] is None  # met at 600,000: after the budget
+    assert at_400k["final_epsilon_wins"] is None  # the test played the model at 800,000
+    assert summarize_run(short, until=400_000)["final_epsilon_wins"] == (7, 100, 2000.0)  # it ended by then
+    whole = summarize_run(long)
+    assert (whole["episodes"], whole["bar_step"], whole["final_epsilon_wins"]) == (8, 600_000, (7, 100, 2000.0))
+    assert summarize_run(long, until=700_000)["bar_step"] == 600_000
+    table = summary_markdown([long, short], last=2, until=400_000).splitlines()
+    assert table[2] == (
+        "| long-s0 | 3 | 300,010 | 8.33 | - | 0.0 | 1/31 (x_pos 600); average 2/31 (x_pos 600) "
+        "| 1/31 (400,000); average 2/31 (400,000) | - | -; average - | - | - |"
+    )
+    steps_kept, wins, _ = read_greedy_wins(long, until=400_000)
+    assert steps_kept.tolist() == steps[:4] and wins.tolist() == [0, 0, 0, 1]
+    fig = plot_runs([long, short], tmp_path / "at-400k.png", block=1, against="steps", until=400_000)
+    reward_lines = fig.axes[0].get_lines()
+    assert [line.get_xdata().tolist() for line in reward_lines] == [
+        [100_010, 200_010, 300_010],
+        [s - 10 for s in steps[:4]],
+    ]
+    assert fig.axes[2].get_lines()[0].get_xdata().tolist() == steps[:4]  # greedy wins: 4 evaluations
+    from sb3_mario.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="has no episodes by env step 50"):
+        summarize_run(long, until=50)
+
+
 def test_wall_times_add_up_the_segments_of_runs_whose_clock_restarted_at_each_resume():
     from sb3_mario.run.episodes import wall_times
 

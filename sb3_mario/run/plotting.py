@@ -23,15 +23,31 @@ def block_means(values: list[float], block: int) -> tuple[np.ndarray, np.ndarray
     return ends, np.array([x[s:e].mean() for s, e in zip(starts, ends, strict=True)])
 
 
-def read_evaluations(run_dir: str | Path) -> dict[str, np.ndarray] | None:
+def read_evaluations(run_dir: str | Path, until: int | None = None) -> dict[str, np.ndarray] | None:
     """A run's ``eval/evaluations.npz`` (:data:`~sb3_mario.run.callbacks.HISTORY_KEYS`, and
     ``bar_met_at`` and ``average_bar_met_at`` once the bar was met) as arrays; ``None`` for a run without
-    evaluations."""
+    evaluations. With ``until``, only the evaluations at or before that env step (and the bar only if
+    met by then)."""
     path = Path(run_dir) / "eval" / "evaluations.npz"
     if not path.is_file():
         return None
     with np.load(path) as saved:
-        return {key: saved[key] for key in saved.files}
+        evaluations = {key: saved[key] for key in saved.files}
+    if until is None:
+        return evaluations
+    kept = evaluations["timesteps"] <= until
+    for key, value in list(evaluations.items()):
+        if key.endswith("bar_met_at"):
+            if int(value) > until:
+                del evaluations[key]
+        elif value.ndim and len(value) == len(kept):
+            evaluations[key] = value[kept]
+    return evaluations
+
+
+def episodes_until(rows: list[dict[str, str]], until: int | None) -> list[dict[str, str]]:
+    """The episodes (``episodes.csv`` rows) that ended by env step ``until``; all of them for ``None``."""
+    return rows if until is None else [row for row in rows if int(row["timestep"]) <= until]
 
 
 #: The bar's tests of a run's final model that ``scripts/seeds.sh`` writes to its ``eval/`` folder
@@ -45,14 +61,14 @@ FINAL_TESTS = {
 }
 
 
-def read_final_tests(run_dir: str | Path) -> dict[str, tuple[int, int, float] | None]:
+def read_final_tests(run_dir: str | Path, played: bool = True) -> dict[str, tuple[int, int, float] | None]:
     """Wins, episodes and mean final ``x_pos`` of each of :data:`FINAL_TESTS` found in the run's
-    ``eval/`` folder (else ``None``): how far the final model gets tells configurations apart even
-    where none wins."""
+    ``eval/`` folder (else ``None``, and all ``None`` when not ``played``: the final model is not the
+    one compared): how far the final model gets tells configurations apart even where none wins."""
     tests: dict[str, tuple[int, int, float] | None] = {}
     for name, key in FINAL_TESTS.items():
         path = Path(run_dir) / "eval" / name
-        s = json.loads(path.read_text()) if path.is_file() else None
+        s = json.loads(path.read_text()) if played and path.is_file() else None
         tests[key] = None if s is None else (int(s["wins"]), int(s["episodes"]), float(s["mean_x_pos"]))
     return tests
 
@@ -83,8 +99,10 @@ _EVALUATION_KEYS = (
 )
 
 
-def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
-    """The comparison's figures for one run, from its ``episodes.csv`` and evaluations.
+def summarize_run(run_dir: str | Path, last: int = 100, until: int | None = None) -> dict[str, Any]:
+    """The comparison's figures for one run, from its ``episodes.csv`` and evaluations; with ``until``,
+    from the episodes and evaluations up to that env step only (runs of different budgets compared at
+    one), and the final model's tests only for a run that ended by then.
 
     :return: ``run`` (the folder's name), ``episodes``, ``steps`` (env steps at the end of the last
         episode), ``hours`` (of training, :func:`~sb3_mario.run.episodes.wall_times`),
@@ -102,9 +120,10 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
         ``final_average_sticky_wins``: (wins, episodes, mean final x_pos) of the final model's tests and its
         average's (:func:`read_final_tests`), ``None`` when not played
     """
-    rows = read_episodes(Path(run_dir) / "episodes.csv")
+    every_row = read_episodes(Path(run_dir) / "episodes.csv")
+    rows = episodes_until(every_row, until)
     if not rows:
-        raise ConfigError(f"{run_dir} has no episodes (no episodes.csv with rows)")
+        raise ConfigError(f"{run_dir} has no episodes{_by(until)}")
     times = wall_times(rows)
     started = from_start(rows)  # wins count from the game's start, as in evaluations
     first_win = next((int(r["timestep"]) for r in started if r["win"] == "1"), None)
@@ -117,9 +136,9 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
         "steps_to_first_win": first_win,
         f"win_pct_last_{last}": 100.0 * sum(r["win"] == "1" for r in tail) / len(tail) if tail else None,
         **dict.fromkeys(_EVALUATION_KEYS),
-        **read_final_tests(run_dir),
+        **read_final_tests(run_dir, played=len(rows) == len(every_row)),
     }
-    evaluations = read_evaluations(run_dir)
+    evaluations = read_evaluations(run_dir, until)
     if evaluations is None or "successes" not in evaluations or not len(evaluations["timesteps"]):
         return summary
     steps = [int(step) for step in evaluations["timesteps"]]
@@ -151,6 +170,10 @@ def summarize_run(run_dir: str | Path, last: int = 100) -> dict[str, Any]:
     return summary
 
 
+def _by(until: int | None) -> str:
+    return "" if until is None else f" by env step {until:,}"
+
+
 def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
@@ -163,8 +186,8 @@ def _steps(step: int | None) -> str:
     return "-" if step is None else f"{step:,}"
 
 
-def summary_markdown(run_dirs: list[str | Path], last: int = 100) -> str:
-    """:func:`summarize_run` of each run as a Markdown table."""
+def summary_markdown(run_dirs: list[str | Path], last: int = 100, until: int | None = None) -> str:
+    """:func:`summarize_run` of each run (up to env step ``until``, when given) as a Markdown table."""
     lines = [
         f"| run | episodes | env steps | hours | env steps to first win | win % (last {last} episodes) "
         "| greedy wins, last evaluation | most greedy wins (at env steps) | every start won at | bar met at (hours) "
@@ -172,7 +195,7 @@ def summary_markdown(run_dirs: list[str | Path], last: int = 100) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for run_dir in run_dirs:
-        s = summarize_run(run_dir, last)
+        s = summarize_run(run_dir, last, until)
         cells = [s["run"], f"{s['episodes']:,}", f"{s['steps']:,}", f"{s['hours']:.2f}"]
         win_pct = s[f"win_pct_last_{last}"]
         cells += [_steps(s["steps_to_first_win"]), "-" if win_pct is None else f"{win_pct:.1f}"]
@@ -235,29 +258,29 @@ def run_styles(names: list[str]) -> list[tuple[int, str]]:
     return styles
 
 
-def read_estimates(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def read_estimates(run_dir: str | Path, until: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Env steps, mean Q estimate and mean discounted return of a run's evaluations (from
-    ``eval/evaluations.npz``); ``None`` for a run without them."""
-    evaluations = read_evaluations(run_dir)
+    ``eval/evaluations.npz``, up to env step ``until`` when given); ``None`` for a run without them."""
+    evaluations = read_evaluations(run_dir, until)
     if evaluations is None or "q_estimate" not in evaluations:
         return None
     return evaluations["timesteps"], evaluations["q_estimate"], evaluations["discounted_return"]
 
 
-def read_greedy_wins(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """Env steps and wins of each of a run's greedy evaluations, and the episodes each played;
-    ``None`` for a run without them."""
-    evaluations = read_evaluations(run_dir)
+def read_greedy_wins(run_dir: str | Path, until: int | None = None) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Env steps and wins of each of a run's greedy evaluations (up to env step ``until`` when given),
+    and the episodes each played; ``None`` for a run without them."""
+    evaluations = read_evaluations(run_dir, until)
     if evaluations is None or "successes" not in evaluations or not len(evaluations["timesteps"]):
         return None
     successes = evaluations["successes"]
     return evaluations["timesteps"], successes.sum(axis=1), int(successes.shape[1])
 
 
-def read_average_wins(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray] | None:
-    """Env steps and wins of the evaluations that played a run's average of weights (``average_tau``);
-    ``None`` for a run without any."""
-    evaluations = read_evaluations(run_dir)
+def read_average_wins(run_dir: str | Path, until: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Env steps and wins of the evaluations that played a run's average of weights (``average_tau``),
+    up to env step ``until`` when given; ``None`` for a run without any."""
+    evaluations = read_evaluations(run_dir, until)
     if evaluations is None or "average_wins" not in evaluations:
         return None
     played = np.isfinite(evaluations["average_wins"])
@@ -270,14 +293,21 @@ def read_average_wins(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray] | No
 AGAINST = ("episodes", "steps")
 
 
-def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500, against: str = "episodes") -> object:
+def plot_runs(
+    run_dirs: list[str | Path],
+    output: str | Path,
+    block: int = 500,
+    against: str = "episodes",
+    until: int | None = None,
+) -> object:
     """Plot average reward and win % per ``block`` training episodes, one line per run (coloured by
     configuration, styled by seed: :func:`run_styles`), against episodes (as the tutorial's Figure 1)
     or env steps (``against="steps"``: each block at the env step its last episode ended). When runs
     have evaluations, a panel draws the wins of each greedy evaluation against env steps (dotted, with
     crosses: those of the run's average of weights, where it keeps one), and one the
     mean Q estimate (solid) against the discounted return obtained (dashed, hollow markers), as van
-    Hasselt et al. (2016), Figure 3, one marker shape per seed. Env-step axes read in k and M.
+    Hasselt et al. (2016), Figure 3, one marker shape per seed. Env-step axes read in k and M. With
+    ``until``, each run's episodes and evaluations up to that env step only.
 
     :return: the matplotlib figure (also written to ``output`` as PNG)
     """
@@ -290,8 +320,8 @@ def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500, 
         raise ConfigError(f"block must be >= 1, actual value: {block}")
     if against not in AGAINST:
         raise ConfigError(f"unknown x axis {against!r}: valid values are {', '.join(AGAINST)}")
-    greedy = [read_greedy_wins(run_dir) for run_dir in run_dirs]
-    estimates = [read_estimates(run_dir) for run_dir in run_dirs]
+    greedy = [read_greedy_wins(run_dir, until) for run_dir in run_dirs]
+    estimates = [read_estimates(run_dir, until) for run_dir in run_dirs]
     panels = 2 + any(g is not None for g in greedy) + any(e is not None for e in estimates)
     fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4))
     ax_reward, ax_win = axes[0], axes[1]
@@ -299,9 +329,9 @@ def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500, 
     styles = run_styles(names)
     for run_dir, label, (colour, linestyle) in zip(run_dirs, names, styles, strict=True):
         rows = read_episodes(Path(run_dir) / "episodes.csv")
-        rows = from_start(rows)  # episodes from the game's start, comparable between runs
+        rows = from_start(episodes_until(rows, until))  # from the game's start: comparable between runs
         if not rows:
-            raise ConfigError(f"{run_dir} has no episodes (no episodes.csv with rows)")
+            raise ConfigError(f"{run_dir} has no episodes from the game's start{_by(until)}")
         ends, rewards = block_means([float(r["reward"]) for r in rows], block)
         _, wins = block_means([100.0 * int(r["win"]) for r in rows], block)
         x = ends if against == "episodes" else np.array([int(rows[end - 1]["timestep"]) for end in ends])
@@ -322,7 +352,7 @@ def plot_runs(run_dirs: list[str | Path], output: str | Path, block: int = 500, 
                     steps, won, color=f"C{colour % 10}", linestyle=linestyle, marker="o", markersize=3, label=label
                 )
         for run_dir, label, (colour, _) in zip(run_dirs, names, styles, strict=True):
-            average = read_average_wins(run_dir)
+            average = read_average_wins(run_dir, until)
             if average is not None:
                 ax_greedy.plot(*average, color=f"C{colour % 10}", linestyle=":", marker="x", label=f"{label} average")
         top = max(sizes)
