@@ -53,15 +53,18 @@ LOOPS: dict[str, dict[str, bool]] = {
 
 
 class _Clock(BaseCallback):
-    """Notes the time when ``num_timesteps`` reaches ``start_at``."""
+    """Notes the time, and the CPU seconds used (:func:`_cpu_seconds`), when ``num_timesteps`` reaches
+    ``start_at``."""
 
     def __init__(self, start_at: int = WARMUP):
         super().__init__()
         self.start_at = start_at
         self.start = 0.0
+        self.cpu = 0.0
 
     def _on_step(self) -> bool:
         if not self.start and self.num_timesteps >= self.start_at:
+            self.cpu = _cpu_seconds(self.model)
             self.start = time.perf_counter()
         return True
 
@@ -175,19 +178,6 @@ def _cpu_seconds(model) -> float:
     return total
 
 
-class _CpuClock(_Clock):
-    """Also notes the CPU seconds used when ``num_timesteps`` reaches ``start_at``."""
-
-    def __init__(self, start_at: int = WARMUP):
-        super().__init__(start_at)
-        self.cpu = 0.0
-
-    def _on_step(self) -> bool:
-        if not self.start and self.num_timesteps >= self.start_at:
-            self.cpu = _cpu_seconds(self.model)
-        return super()._on_step()
-
-
 def ddqn_rate(config: RunConfig, steps: int) -> tuple[float, float]:
     """Env steps/s of the preset's training (Subproc envs, as ``sb3-mario train``), over ``steps``
     env steps after ``learning_starts``, and the CPU milliseconds per env step over the same steps
@@ -195,7 +185,7 @@ def ddqn_rate(config: RunConfig, steps: int) -> tuple[float, float]:
     model = build_model(config)
     model.verbose = 0  # no log tables between the lines of the bench
     start_at = int(config.hyperparams["learning_starts"])
-    clock = _CpuClock(start_at)
+    clock = _Clock(start_at)
     model.learn(start_at + steps, callback=clock)
     steps_timed = model.num_timesteps - start_at
     rate = steps_timed / (time.perf_counter() - clock.start)
