@@ -5,7 +5,9 @@
 # budgets train alike and compare. Arms stack, as the changes kept do: `overlap` is compared with `ddqn`, then every arm
 # trains with overlapped updates, `overlap+sticky` is compared with `overlap`, and so on. `dqn` (SB3's DQN with the
 # `ddqn` arm's settings), `overlap+sticky+bf16`, `overlap+sticky+rr-half`, `overlap+sticky+scale`, `overlap+sticky+per` and
-# `overlap+shift` run on demand (ARMS). From `overlap` on, the arms also keep an average of the online weights
+# `overlap+shift` run on demand (ARMS), and so does `overlap+sticky+replay+per+scale`, three changes at once: the
+# changes most likely to help, stacked to find a recipe that wins before each is taken out again. From `overlap`
+# on, the arms also keep an average of the online weights
 # (`average_tau: 0.005`, as SR-SPR and BBF), which each evaluation plays beside the online network: it changes
 # nothing in training, and shows within the same runs whether the average is the better model to keep. The same command goes on after any stop: a finished run resumes at its
 # budget and ends at once, a run cut off goes on from its checkpoint. SIGTERM or Ctrl-C stops it cleanly (seeds.sh
@@ -17,12 +19,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ALL="ddqn overlap overlap+sticky overlap+sticky+replay overlap+sticky+batch16"  # the queue
-ON_DEMAND="overlap+sticky+bf16 overlap+sticky+rr-half overlap+sticky+scale overlap+sticky+per overlap+shift dqn"
+ON_DEMAND="overlap+sticky+replay+per+scale overlap+sticky+bf16 overlap+sticky+rr-half overlap+sticky+scale overlap+sticky+per overlap+shift dqn"
 AVERAGE=average_tau:0.005  # evaluated beside the online network, no change to training
 STICKY='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25}'
 SHIFT='replay_buffer_kwargs:{n_steps: 3, shift_pad: 4}'  # DrQ's random shifts of sampled observations
 PER='replay_buffer_kwargs:{n_steps: 3, priority_alpha: 0.5}'  # prioritized replay (beta 0.5, the default)
 REPLAY='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25, replay_start_probability: 0.5}'
+REPLAY_SCALE='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25, replay_start_probability: 0.5, reward_scale: 0.1}'
 SCALE='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25, reward_scale: 0.1}'
 arm() {  # name: the arm it is compared with (a blank line for none), then its `sb3-mario train` arguments
     local budget=(--hyperparams "exploration_fraction:$(awk "BEGIN { print 100000 / ${STEPS:-400000} }")")
@@ -34,6 +37,8 @@ arm() {  # name: the arm it is compared with (a blank line for none), then its `
             printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$AVERAGE" "$STICKY" mixed_precision:true ;;
         overlap+sticky+replay)  # half the episodes start part-way along one of the farthest earlier ones
             printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$AVERAGE" "$REPLAY" ;;
+        overlap+sticky+replay+per+scale)  # replayed starts, prioritized replay and rewards / 10 together
+            printf '%s\n' overlap+sticky+replay "${budget[@]}" overlap_updates:true "$AVERAGE" "$REPLAY_SCALE" "$PER" ;;
         overlap+sticky+batch16)  # half the update's cost at the same updates (small batches: Obando-Ceron et al. 2023)
             printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$AVERAGE" "$STICKY" batch_size:16 ;;
         overlap+sticky+rr-half)  # half the update's cost by half the updates
