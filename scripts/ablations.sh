@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# The ablations of docs/results.md, one arm after another: each arm is `scripts/seeds.sh` (seeds 0 and 1, 400,000
-# env steps unless STEPS says otherwise) on the ddqn preset with epsilon decaying over the preset's 100,000 steps
-# (exploration_fraction 100,000/STEPS: 0.25 at 400,000) and the arm's changes: up to a step, runs of different
-# budgets train alike and compare. Arms stack, as the changes kept do: `overlap` is compared with `ddqn`, then every arm
-# trains with overlapped updates, `overlap+sticky` is compared with `overlap`, and so on. `dqn` (SB3's DQN with the
-# `ddqn` arm's settings), `overlap+sticky+bf16`, `overlap+sticky+rr-half`, `overlap+sticky+scale`, `overlap+sticky+per` and
-# `overlap+shift` run on demand (ARMS), and so does `overlap+sticky+replay+per+scale`, three changes at once: the
-# changes most likely to help, stacked to find a recipe that wins before each is taken out again. From `overlap`
-# on, the arms also keep an average of the online weights
-# (`average_tau: 0.005`, as SR-SPR and BBF), which each evaluation plays beside the online network: it changes
-# nothing in training, and shows within the same runs whether the average is the better model to keep. The same command goes on after any stop: a finished run resumes at its
-# budget and ends at once, a run cut off goes on from its checkpoint. SIGTERM or Ctrl-C stops it cleanly (seeds.sh
-# checkpoints its runs). ARMS picks some, in order:
+# The ablations of docs/results.md, one arm after another: each arm is `scripts/seeds.sh` (seeds 0 and 1, 400,000 env
+# steps unless STEPS says otherwise) on the ddqn preset with epsilon decaying over the preset's 100,000 steps
+# (exploration_fraction 100,000/STEPS: 0.25 at 400,000) and the arm's changes: up to a step, runs of different budgets
+# train alike and compare. Arms stack, as the changes kept do: `overlap` is compared with `ddqn`, then every arm trains
+# with overlapped updates, `overlap+sticky` is compared with `overlap`, and so on. `dqn` (SB3's DQN with the `ddqn`
+# arm's settings), `overlap+sticky+bf16`, `overlap+sticky+rr-half`, `overlap+sticky+scale`, `overlap+sticky+per`,
+# `overlap+sticky+dueling` and `overlap+shift` run on demand (ARMS), and so does `overlap+sticky+replay+per+scale`,
+# three changes at once: the changes most likely to help, stacked to find a recipe that wins before each is taken out
+# again. From `overlap` on, the arms also keep an average of the online weights (`average_tau: 0.005`, as SR-SPR and
+# BBF), which each evaluation plays beside the online network: it changes nothing in training, and shows within the same
+# runs whether the average is the better model to keep. The same command goes on after any stop: a finished run resumes
+# at its budget and ends at once, a run cut off goes on from its checkpoint. SIGTERM or Ctrl-C stops it cleanly
+# (seeds.sh checkpoints its runs). ARMS picks some, in order:
 #   ARMS="overlap overlap+sticky" bash scripts/ablations.sh
 # SEEDS, PARALLEL, STEPS and OUT go to seeds.sh. After each arm, its runs and those of the arm it is compared with,
 # up to env step COMPARE_AT (400,000 unless set; runs with a larger STEPS compare at it too):
@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ALL="ddqn overlap overlap+sticky overlap+sticky+replay overlap+sticky+batch16"  # the queue
-ON_DEMAND="overlap+sticky+replay+per+scale overlap+sticky+bf16 overlap+sticky+rr-half overlap+sticky+scale overlap+sticky+per overlap+shift dqn"
+ON_DEMAND="overlap+sticky+replay+per+scale overlap+sticky+dueling overlap+sticky+bf16 overlap+sticky+rr-half overlap+sticky+scale overlap+sticky+per overlap+shift dqn"
 AVERAGE=average_tau:0.005  # evaluated beside the online network, no change to training
 STICKY='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25}'
 SHIFT='replay_buffer_kwargs:{n_steps: 3, shift_pad: 4}'  # DrQ's random shifts of sampled observations
@@ -47,6 +47,8 @@ arm() {  # name: the arm it is compared with (a blank line for none), then its `
             printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$AVERAGE" "$SCALE" ;;
         overlap+sticky+per)  # proportional prioritized replay, Rainbow's and Dopamine's alpha and beta
             printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$AVERAGE" "$STICKY" "$PER" ;;
+        overlap+sticky+dueling)  # the dueling head (Wang et al. 2016) on the tutorial's trunk
+            printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$AVERAGE" "$STICKY" 'policy_kwargs:{dueling: true}' ;;
         overlap+shift) printf '%s\n' overlap "${budget[@]}" overlap_updates:true "$AVERAGE" "$SHIFT" ;;
         dqn) printf '%s\n' ddqn --algo dqn "${budget[@]}" ;;  # SB3's DQN, ddqn's settings: the target net's max
         *) echo "unknown arm $1: valid arms are $ALL $ON_DEMAND" >&2; return 2 ;;

@@ -94,3 +94,52 @@ def test_fused_adam_makes_the_same_updates_within_float_rounding():
     for p, q in pairs:
         torch.testing.assert_close(p, q, rtol=0, atol=1e-6)
     assert max((p - p0).abs().max().item() for (p, _), p0 in zip(pairs, start, strict=True)) > 1e-3  # they moved
+
+
+def test_the_dueling_head_adds_the_value_to_the_advantages_less_their_mean():
+    from sb3_mario.agent.policies import DuelingHead
+
+    head = DuelingHead(features_dim=3, n_actions=4, net_arch=[], activation_fn=nn.ReLU)
+    with torch.no_grad():
+        head.value[0].weight.copy_(torch.tensor([[1.0, 0.0, 0.0]]))
+        head.value[0].bias.fill_(0.5)
+        head.advantage[0].weight.copy_(torch.tensor([[0, 1, 0], [0, 0, 1], [0, 2, 0], [0, 0, 0]], dtype=torch.float))
+        head.advantage[0].bias.copy_(torch.tensor([0.0, 0.0, 0.0, 4.0]))
+        features = torch.tensor([[2.0, 1.0, 3.0], [0.0, 0.0, 0.0]])
+        q = head(features)
+    # row 0: V = 2.5, A = (1, 3, 2, 4), mean 2.5; row 1: V = 0.5, A = (0, 0, 0, 4), mean 1
+    torch.testing.assert_close(q, torch.tensor([[1.0, 3.0, 2.0, 4.0], [-0.5, -0.5, -0.5, 3.5]]), rtol=0, atol=0)
+
+
+def test_dueling_networks_train_save_and_load(tmp_path):
+    from sb3_mario import DoubleDQN, make_mario_env
+    from sb3_mario.agent.policies import DuelingHead
+
+    model = DoubleDQN(
+        "MarioCnnPolicy",
+        make_mario_env("1-1"),
+        buffer_size=200,
+        learning_starts=16,
+        batch_size=8,
+        train_freq=4,
+        seed=0,
+        device="cpu",
+        policy_kwargs={"dueling": True},
+    )
+    for network in (model.q_net, model.q_net_target):
+        assert isinstance(network.q_net, DuelingHead)
+        assert sum(p.numel() for p in network.parameters()) == 1_686_693 + 513  # Linear(512, 1) more
+    before = [p.detach().clone() for p in model.q_net.q_net.parameters()]
+    model.learn(40)
+    # the gradient reaches both streams
+    assert all(not torch.equal(p0, p) for p0, p in zip(before, model.q_net.q_net.parameters(), strict=True))
+
+    model.save(tmp_path / "dueling.zip")
+    loaded = DoubleDQN.load(tmp_path / "dueling.zip", device="cpu")
+    assert loaded.policy.dueling and isinstance(loaded.q_net.q_net, DuelingHead)
+    obs = np.random.default_rng(0).integers(0, 256, (4, 4, 84, 84), dtype=np.uint8)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            loaded.q_net(torch.as_tensor(obs)), model.q_net(torch.as_tensor(obs)), rtol=0, atol=0
+        )
+    assert not DoubleDQN("MarioCnnPolicy", make_mario_env("1-1"), buffer_size=10, device="cpu").policy.dueling

@@ -6,8 +6,8 @@ from typing import Any
 
 import gymnasium as gym
 import torch as th
-from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
-from stable_baselines3.dqn.policies import CnnPolicy
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, create_mlp
+from stable_baselines3.dqn.policies import CnnPolicy, QNetwork
 from torch import nn
 
 
@@ -50,6 +50,40 @@ class MarioCNN(BaseFeaturesExtractor):
 MARIO_POLICY_KWARGS: dict[str, Any] = {"features_extractor_class": MarioCNN, "net_arch": []}
 
 
+class DuelingHead(nn.Module):
+    """The dueling architecture's head (Wang et al. 2016, "Dueling Network Architectures for Deep
+    Reinforcement Learning", eq. 9): a state value and one advantage per action, from the same features,
+    combined as ``Q(s, a) = V(s) + A(s, a) - mean_a' A(s, a')``.
+
+    Each stream is SB3's ``create_mlp`` with the policy's ``net_arch``: with the tutorial's ``net_arch=[]``,
+    ``Linear(512, 1)`` and ``Linear(512, n_actions)`` on the tutorial's 512 features (Wang et al. give each
+    stream a hidden layer of 512 of its own; here the trunk stays the tutorial's network).
+
+    :param features_dim: width of the features
+    :param n_actions: number of actions
+    :param net_arch: hidden layers of each stream
+    :param activation_fn: activation between them
+    """
+
+    def __init__(self, features_dim: int, n_actions: int, net_arch: list[int], activation_fn: type[nn.Module]):
+        super().__init__()
+        self.value = nn.Sequential(*create_mlp(features_dim, 1, net_arch, activation_fn))
+        self.advantage = nn.Sequential(*create_mlp(features_dim, n_actions, net_arch, activation_fn))
+
+    def forward(self, features: th.Tensor) -> th.Tensor:
+        advantage = self.advantage(features)
+        return self.value(features) + advantage - advantage.mean(dim=1, keepdim=True)
+
+
+class DuelingQNetwork(QNetwork):
+    """SB3's ``QNetwork`` with a :class:`DuelingHead` as its ``q_net``: features, acting and every caller of
+    ``q_net`` stay SB3's."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.q_net = DuelingHead(self.features_dim, int(self.action_space.n), self.net_arch, self.activation_fn)
+
+
 #: Optimizers that take ``fused=True``: one kernel per step instead of one per tensor and operation.
 FUSED_OPTIMIZERS = (th.optim.Adam, th.optim.AdamW)
 
@@ -61,9 +95,13 @@ class MarioCnnPolicy(CnnPolicy):
     given, unless they set ``fused`` or ``foreach``): the same update, within float rounding, in one
     kernel, where torch's CPU default loops over the tensors in Python (2.9x faster per step on a
     2-core CPU, docs/benchmarks.md). It runs on CPU and CUDA tensors; give ``fused: false`` elsewhere.
+
+    :param dueling: the Q head is a :class:`DuelingHead` (``policy_kwargs: {dueling: true}``); ``False``, the
+        default, keeps the tutorial's ``Linear(512, n_actions)``
     """
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, dueling: bool = False, **kwargs: Any):
+        self.dueling = dueling  # read by make_q_net, which the base class's __init__ calls
         for key, value in MARIO_POLICY_KWARGS.items():
             kwargs.setdefault(key, value)
         optimizer_kwargs = kwargs.get("optimizer_kwargs") or {}
@@ -72,3 +110,12 @@ class MarioCnnPolicy(CnnPolicy):
         ):
             kwargs["optimizer_kwargs"] = {"fused": True, **optimizer_kwargs}
         super().__init__(*args, **kwargs)
+
+    def make_q_net(self) -> QNetwork:
+        if not self.dueling:
+            return super().make_q_net()
+        net_args = self._update_features_extractor(self.net_args, features_extractor=None)
+        return DuelingQNetwork(**net_args).to(self.device)
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        return {**super()._get_constructor_parameters(), "dueling": self.dueling}
