@@ -302,3 +302,42 @@ def test_episodes_that_began_part_way_are_logged_but_left_out_of_the_rates(tmp_p
     assert values["rollout/win_rate"] == pytest.approx(100.0 / 3)  # the old win, the two losses from the start
     assert values["rollout/mean_final_x_pos"] == pytest.approx((3161 + 200 + 500) / 3)
     assert [r["replayed_frames"] for r in read_episodes(path)] == ["0", "900", "0", "0"]
+
+
+def test_a_checkpoint_keeps_the_episodes_replayed_starts_go_on_from_and_a_resume_restores_them(
+    tmp_path: Path, scripted
+):
+    import pickle
+
+    from sb3_mario.run.callbacks import REPLAY_STARTS
+    from sb3_mario.run.config import resolve
+    from sb3_mario.run.training import load_checkpoint, train
+
+    # x_pos 41, 42, ... per frame of 120-frame episodes: every kept episode is cut at its last frame
+    scripted([0.0] * 120)
+    config = resolve(
+        hyperparams={
+            "n_timesteps": 200, "n_envs": 2, "buffer_size": 400, "learning_starts": 40,
+            "env_kwargs": {"replay_start_probability": 0.5},
+        },
+        settings={"vec_env": "dummy", "eval_freq": 0, "checkpoint_freq": 100, "device": "cpu"},
+    )  # fmt: skip
+    model = train(config, tmp_path, progress_bar=False)
+    trained = model.get_env().get_attr("pool")
+    saved = pickle.loads((tmp_path / "checkpoints" / REPLAY_STARTS).read_bytes())
+    assert len(saved) == 2 and all(len(pool) > 0 for pool in saved)  # one pool per env, each with episodes
+    for pools in (saved, load_checkpoint(config, tmp_path).get_env().get_attr("pool")):
+        assert [[x for x, _ in pool] for pool in pools] == [[x for x, _ in pool] for pool in trained]
+        for pool, kept in zip(pools, trained, strict=True):
+            for (_, frames), (_, kept_frames) in zip(pool, kept, strict=True):
+                assert frames.dtype == np.uint8
+                np.testing.assert_array_equal(frames, kept_frames)
+    model.get_env().close()
+
+    # without replayed starts a checkpoint has no such file
+    plain = resolve(
+        hyperparams={"n_timesteps": 100, "n_envs": 1, "buffer_size": 200, "learning_starts": 40},
+        settings={"vec_env": "dummy", "eval_freq": 0, "checkpoint_freq": 100, "device": "cpu"},
+    )
+    train(plain, tmp_path / "plain", progress_bar=False)
+    assert not (tmp_path / "plain" / "checkpoints" / REPLAY_STARTS).exists()

@@ -259,6 +259,17 @@ def test_replay_start_keeps_the_farthest_episodes_up_to_their_best_frame():
     assert game.t == 0  # probability 0: every episode from the game's start
 
 
+def test_replay_start_takes_a_pool_kept_elsewhere_up_to_its_size():
+    env = ReplayStart(ScriptedGame([0.0] * 10), 0.5, pool_size=2)
+    env.set_pool([(70, [1, 2, 3]), (90, np.array([4, 4])), (50, [0])])
+    assert [(x, frames.tolist(), frames.dtype) for x, frames in env.pool] == [
+        (70, [1, 2, 3], np.uint8),  # the farthest two, as uint8 frame actions
+        (90, [4, 4], np.uint8),
+    ]
+    env.set_pool([])
+    assert env.pool == []
+
+
 def test_replay_start_falls_back_to_the_games_start_when_a_replay_ends_the_episode():
     game = ScriptedGame([0.0] * 100)
     env = ReplayStart(game, 1.0, pool_size=1, margin=1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import pickle
 import signal
 import time
 from collections import deque
@@ -17,6 +18,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import VecEnv
 
 from sb3_mario.run.episodes import EPISODE_FIELDS, from_start, read_episodes
 from sb3_mario.run.evaluation import Episode, Player, play_episodes, summarize
@@ -121,12 +123,37 @@ def _atomic(save: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
+#: A checkpoint's file of the episodes that training envs with replayed starts replay from, kept beside the replay
+#: buffer: without it a resumed run would start again from the game's start until its envs got as far as before.
+REPLAY_STARTS = "replay_starts.pkl"
+
+
+def replay_start_pools(env: VecEnv | None) -> list[list[tuple[int, np.ndarray]]] | None:
+    """Each env's pool of :class:`~sb3_mario.env.wrappers.ReplayStart` (``None`` without replayed starts)."""
+    if env is None or not env.has_attr("pool"):
+        return None
+    return env.get_attr("pool")
+
+
+def restore_replay_start_pools(env: VecEnv, path: Path) -> bool:
+    """Give each env the pool a checkpoint saved in ``path``, when both have replayed starts and as many envs."""
+    if not path.is_file() or not env.has_attr("pool"):
+        return False
+    pools = pickle.loads(path.read_bytes())
+    if len(pools) != env.num_envs:
+        return False
+    for i, pool in enumerate(pools):
+        env.env_method("set_pool", pool, indices=[i])
+    return True
+
+
 class CheckpointCallback(BaseCallback):
     """Save the model (and optionally the replay buffer) every ``save_freq`` env steps, atomically.
 
     Checkpoints fall on multiples of ``save_freq`` env steps, counted over all envs and across
     resumes (as :class:`EvalCallback`'s evaluations), also after a resume from a checkpoint taken
-    elsewhere, as on a signal. Each checkpoint is ``model.zip`` (+ ``replay_buffer.pkl``) and
+    elsewhere, as on a signal. Each checkpoint is ``model.zip`` (+ ``replay_buffer.pkl``, and
+    :data:`REPLAY_STARTS` when the training envs replay starts) and
     ``checkpoint.json`` with the step count, written last, so the newest ``checkpoint.json`` always
     names a complete pair. Unlike SB3's ``CheckpointCallback`` one checkpoint is kept (a replay
     buffer is gigabytes).
@@ -172,6 +199,9 @@ class CheckpointCallback(BaseCallback):
         os.replace(tmp, self.save_path / "model.zip")
         if self.save_replay_buffer:
             _atomic(self.model.save_replay_buffer, self.save_path / "replay_buffer.pkl")
+            pools = replay_start_pools(self.model.get_env())
+            if pools is not None:
+                _atomic(lambda p: p.write_bytes(pickle.dumps(pools)), self.save_path / REPLAY_STARTS)
         steps = self.model.num_timesteps  # the model's own count: also right outside learn()
         meta = {"num_timesteps": steps, "replay_buffer": self.save_replay_buffer, "config": self.config}
         _atomic(lambda p: p.write_text(json.dumps(meta)), self.save_path / "checkpoint.json")

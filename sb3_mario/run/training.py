@@ -5,7 +5,8 @@ Run folder layout::
     RUN_DIR/
       config.yaml          the run config, each setting once (sb3_mario.run.config): what --resume reads
       command.txt          the command line(s) that produced the run
-      checkpoints/         model.zip, checkpoint.json (step, config trained with) [, replay_buffer.pkl]
+      checkpoints/         model.zip, checkpoint.json (step, config trained with) [, replay_buffer.pkl,
+                           replay_starts.pkl (the episodes replayed starts go on from)]
       episodes.csv         one row per episode (WinRateCallback)
       logs/<start_step>/   progress.csv of each training segment
       tb/                  TensorBoard event files
@@ -32,7 +33,14 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from sb3_mario.env import make_mario_vec_env
 from sb3_mario.errors import ConfigError
-from sb3_mario.run.callbacks import CheckpointCallback, EvalCallback, StopTraining, WinRateCallback
+from sb3_mario.run.callbacks import (
+    REPLAY_STARTS,
+    CheckpointCallback,
+    EvalCallback,
+    StopTraining,
+    WinRateCallback,
+    restore_replay_start_pools,
+)
 from sb3_mario.run.config import RunConfig, build_callbacks, constructor_defaults, resume_changes, with_overrides
 from sb3_mario.run.episodes import truncate_episodes
 from sb3_mario.run.evaluation import Bar, load_model, make_eval_env
@@ -197,6 +205,7 @@ def load_checkpoint(config: RunConfig, run_dir: Path, vec_env: str | None = None
     elif meta.get("replay_buffer"):
         print(f"{buffer_path} is gone: a new replay buffer is filled with {warm_up} transitions first")
     model.learning_starts = warm_up + (0 if keeps_buffer else steps)
+    restore_replay_start_pools(env, run_dir / CHECKPOINTS / REPLAY_STARTS)
     return model
 
 
