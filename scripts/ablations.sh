@@ -21,12 +21,13 @@ cd "$(dirname "$0")/.."
 ALL="ddqn overlap overlap+sticky overlap+sticky+replay overlap+sticky+batch16"  # the queue
 ON_DEMAND="overlap+sticky+replay+per+scale overlap+sticky+dueling overlap+sticky+bf16 overlap+sticky+rr-half overlap+sticky+scale overlap+sticky+per overlap+shift dqn"
 AVERAGE=average_tau:0.005  # evaluated beside the online network, no change to training
-STICKY='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25}'
+STICKY_ENV='no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25'  # the preset's env, sticky actions
+STICKY="env_kwargs:{$STICKY_ENV}"
 SHIFT='replay_buffer_kwargs:{n_steps: 3, shift_pad: 4}'  # DrQ's random shifts of sampled observations
 PER='replay_buffer_kwargs:{n_steps: 3, priority_alpha: 0.5}'  # prioritized replay (beta 0.5, the default)
-REPLAY='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25, replay_start_probability: 0.5}'
-REPLAY_SCALE='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25, replay_start_probability: 0.5, reward_scale: 0.1}'
-SCALE='env_kwargs:{no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25, reward_scale: 0.1}'
+REPLAY="env_kwargs:{$STICKY_ENV, replay_start_probability: 0.5}"
+REPLAY_SCALE="env_kwargs:{$STICKY_ENV, replay_start_probability: 0.5, reward_scale: 0.1}"
+SCALE="env_kwargs:{$STICKY_ENV, reward_scale: 0.1}"
 arm() {  # name: the arm it is compared with (a blank line for none), then its `sb3-mario train` arguments
     local budget=(--hyperparams "exploration_fraction:$(awk "BEGIN { print 100000 / ${STEPS:-400000} }")")
     case "$1" in

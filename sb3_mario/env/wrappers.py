@@ -229,7 +229,7 @@ class ReplayStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
         """Take a pool kept elsewhere, as a run resumed from its checkpoint does (the farthest
         ``pool_size`` of its entries: best ``x_pos`` and the frames up to it)."""
         entries = sorted(((int(x), np.asarray(frames, dtype=np.uint8)) for x, frames in pool), key=lambda e: e[0])
-        self.pool = entries[len(entries) - min(len(entries), self._pool_size) :]
+        self.pool = entries[-self._pool_size :]
 
     def step(self, action: Any):
         return self._step(int(action))

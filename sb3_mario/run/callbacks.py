@@ -135,16 +135,14 @@ def replay_start_pools(env: VecEnv | None) -> list[list[tuple[int, np.ndarray]]]
     return env.get_attr("pool")
 
 
-def restore_replay_start_pools(env: VecEnv, path: Path) -> bool:
+def restore_replay_start_pools(env: VecEnv, path: Path) -> None:
     """Give each env the pool a checkpoint saved in ``path``, when both have replayed starts and as many envs."""
     if not path.is_file() or not env.has_attr("pool"):
-        return False
+        return
     pools = pickle.loads(path.read_bytes())
-    if len(pools) != env.num_envs:
-        return False
-    for i, pool in enumerate(pools):
-        env.env_method("set_pool", pool, indices=[i])
-    return True
+    if len(pools) == env.num_envs:
+        for i, pool in enumerate(pools):
+            env.env_method("set_pool", pool, indices=[i])
 
 
 class CheckpointCallback(BaseCallback):
