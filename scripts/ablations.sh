@@ -7,9 +7,10 @@
 # arm's settings), `overlap+sticky+bf16`, `overlap+sticky+rr-half`, `overlap+sticky+scale`, `overlap+sticky+per`,
 # `overlap+sticky+dueling` and `overlap+shift` run on demand (ARMS), and so does `overlap+sticky+replay+per+scale`,
 # three changes at once: the changes most likely to help, stacked to find a recipe that wins before each is taken out
-# again (`overlap+sticky+per+scale`, `overlap+sticky+replay+scale`, `overlap+sticky+replay+per`). From `overlap` on, the arms also keep an average of the online weights (`average_tau: 0.005`, as SR-SPR and
-# BBF), which each evaluation plays beside the online network: it changes nothing in training, and shows within the same
-# runs whether the average is the better model to keep. The same command goes on after any stop: a finished run resumes
+# again (`overlap+sticky+per+scale`, `overlap+sticky+replay+scale`, `overlap+sticky+replay+per`). From `overlap` on,
+# the arms also keep an average of the online weights (`average_tau: 0.005`, as SR-SPR and BBF), which each evaluation
+# plays beside the online network: it changes nothing in training, and shows within the same runs whether the average
+# is the better model to keep. The same command goes on after any stop: a finished run resumes
 # at its budget and ends at once, a run cut off goes on from its checkpoint. SIGTERM or Ctrl-C stops it cleanly
 # (seeds.sh checkpoints its runs). ARMS picks some, in order:
 #   ARMS="overlap overlap+sticky" bash scripts/ablations.sh
