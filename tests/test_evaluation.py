@@ -25,6 +25,22 @@ def test_all_starts_plays_each_noop_count_in_turn(model_zip: Path, scripted, fla
     assert ("lost starts  none" if flag else "lost starts  0, 1, 2, 3 (no-op frames)") in format_summary(summary)
 
 
+def test_lost_at_counts_the_lost_episodes_by_stretch_of_the_level():
+    from sb3_mario.run.evaluation import Episode, format_summary, lost_at, summarize
+
+    def ended(x_pos: int, win: bool = False) -> Episode:
+        return Episode(reward=0.0, length=1, win=win, x_pos=x_pos)
+
+    episodes = [ended(x) for x in (594, 601, 699, 898, 1_270, 1_299, 40)] + [ended(3_161, win=True)]
+    # the most frequent stretch first, ties from the level's start; wins are not counted
+    assert lost_at(episodes) == [(600, 2), (1_200, 2), (0, 1), (500, 1), (800, 1)]
+    assert lost_at([ended(3_161, win=True)]) == []
+    summary = {**summarize(episodes), "noop_max": 0, "all_starts": False, "epsilon": 0.0}
+    assert "lost at      x_pos 600-699: 2, 1200-1299: 2, 0-99: 1, 500-599: 1, 800-899: 1" in format_summary(summary)
+    won = {**summarize([ended(3_161, win=True)]), "noop_max": 0, "all_starts": False, "epsilon": 0.0}
+    assert "lost at" not in format_summary(won)
+
+
 def test_random_starts_record_their_noop_count(model_zip: Path, scripted):
     from sb3_mario.run.evaluation import PlaySettings, evaluate
 

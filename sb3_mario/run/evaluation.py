@@ -232,10 +232,27 @@ def play_episodes(
     return episodes
 
 
+#: Width in x_pos of the stretches of the level that ``lost_at`` counts lost episodes in (a pit, a pipe or an enemy
+#: spans one or two of them; 1-1's flag is at about 3,160).
+LOST_AT_WIDTH = 100
+
+
+def lost_at(episodes: list[Episode]) -> list[tuple[int, int]]:
+    """Where the lost episodes ended: ``(start, count)`` for each stretch ``[start, start + LOST_AT_WIDTH)`` of
+    final x_pos that ended some, the most frequent first (then from the level's start)."""
+    counts: dict[int, int] = {}
+    for e in episodes:
+        if not e.win:
+            start = e.x_pos // LOST_AT_WIDTH * LOST_AT_WIDTH
+            counts[start] = counts.get(start, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
 def summarize(episodes: list[Episode], all_starts: bool = False) -> dict[str, Any]:
-    """Win rate, reward, progress and length of some episodes; with ``all_starts``, the no-op
-    counts of the starts lost; the mean Q estimate and discounted return over the states of the
-    episodes that ended without a truncation (see :class:`Episode`)."""
+    """Win rate, reward, progress and length of some episodes; where the lost ones ended
+    (:func:`lost_at`); with ``all_starts``, the no-op counts of the starts lost; the mean Q estimate
+    and discounted return over the states of the episodes that ended without a truncation (see
+    :class:`Episode`)."""
     rewards = np.array([e.reward for e in episodes])
     ended = [e for e in episodes if not e.truncated]  # the return after a truncation is unknown
     states = sum(e.length for e in ended)
@@ -247,6 +264,7 @@ def summarize(episodes: list[Episode], all_starts: bool = False) -> dict[str, An
         "std_reward": float(rewards.std()),
         "mean_x_pos": float(np.mean([e.x_pos for e in episodes])),
         "mean_length": float(np.mean([e.length for e in episodes])),
+        "lost_at": lost_at(episodes),
         "lost_starts": sorted({e.noops for e in episodes if not e.win}) if all_starts else None,
         # means over the states of the episodes that were not truncated, None without one
         "q_estimate": sum(e.q_estimate * e.length for e in ended) / states if ended else None,
@@ -413,6 +431,9 @@ def format_summary(summary: dict[str, Any]) -> str:
                 f"(states of the {summary['episodes'] - summary['truncated']} episodes not truncated)",
             )
         )
+    if summary["lost_at"]:
+        stretches = ", ".join(f"{start}-{start + LOST_AT_WIDTH - 1}: {count}" for start, count in summary["lost_at"])
+        rows.append(("lost at", f"x_pos {stretches} (episodes lost, by final x_pos)"))
     if summary["all_starts"]:
         rows.append(("lost starts", f"{', '.join(map(str, summary['lost_starts'])) or 'none'} (no-op frames)"))
     return "\n".join(f"{name:<12} {value}" for name, value in rows)
