@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -240,11 +241,7 @@ LOST_AT_WIDTH = 100
 def lost_at(episodes: list[Episode]) -> list[tuple[int, int]]:
     """Where the lost episodes ended: ``(start, count)`` for each stretch ``[start, start + LOST_AT_WIDTH)`` of
     final x_pos that ended some, the most frequent first (then from the level's start)."""
-    counts: dict[int, int] = {}
-    for e in episodes:
-        if not e.win:
-            start = e.x_pos // LOST_AT_WIDTH * LOST_AT_WIDTH
-            counts[start] = counts.get(start, 0) + 1
+    counts = Counter(e.x_pos // LOST_AT_WIDTH * LOST_AT_WIDTH for e in episodes if not e.win)
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
