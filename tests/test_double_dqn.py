@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -61,8 +62,11 @@ def _linear(model, weight, bias):
         layer.bias.copy_(th.tensor(bias))
 
 
-@pytest.mark.parametrize(("algo", "double"), [(DoubleDQN, True), (DQN, False)])
-def test_logged_loss_is_huber_of_the_double_q_target(algo, double):
+@pytest.mark.parametrize(
+    ("algo", "kwargs", "double"),
+    [(DoubleDQN, {}, True), (DoubleDQN, {"double_q": False}, False), (DQN, {}, False)],
+)
+def test_logged_loss_is_huber_of_the_double_q_target(algo, kwargs, double):
     model = algo(
         "MlpPolicy",
         VectorEnv(),
@@ -72,6 +76,7 @@ def test_logged_loss_is_huber_of_the_double_q_target(algo, double):
         batch_size=1,
         policy_kwargs={"net_arch": []},
         device="cpu",
+        **kwargs,
     )
     model.set_logger(Logger(folder=None, output_formats=[]))
     w_online, b_online = [[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0]
@@ -93,6 +98,58 @@ def test_logged_loss_is_huber_of_the_double_q_target(algo, double):
     assert huber(double_target) != pytest.approx(huber(dqn_target))
     # learning rate 0: the weights did not move
     th.testing.assert_close(model.q_net.q_net[0].weight, th.tensor(w_online))
+
+
+class _Corridor(gym.Env):
+    """Episodes of 7 steps; noisy observations of the step; reward 1 for the action ``t % 3``, else -0.1."""
+
+    observation_space = gym.spaces.Box(-2, 2, (4,), dtype=np.float32)
+    action_space = gym.spaces.Discrete(3)
+
+    def _obs(self) -> np.ndarray:
+        return (np.eye(4, dtype=np.float32)[self.t % 4] + 0.1 * self.np_random.standard_normal(4)).astype(np.float32)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self._obs(), {}
+
+    def step(self, action: int):
+        reward = 1.0 if action == self.t % 3 else -0.1
+        self.t += 1
+        return self._obs(), reward, self.t == 7, False, {}
+
+
+def _trained(algo, **kwargs):
+    model = algo(
+        "MlpPolicy",
+        _Corridor(),
+        learning_rate=1e-2,
+        buffer_size=300,
+        learning_starts=20,
+        batch_size=8,
+        train_freq=2,
+        gradient_steps=2,
+        target_update_interval=20,
+        exploration_fraction=0.5,
+        policy_kwargs={"net_arch": [16]},
+        seed=5,
+        device="cpu",
+        **kwargs,
+    )
+    return model.learn(300)
+
+
+def test_dqn_target_trains_exactly_as_sb3_dqn():
+    """``double_q=False`` is SB3's DQN: the same seed gives the same weights after 300 steps (280 updates)."""
+    dqn = _trained(DQN).policy.state_dict()
+    ours = _trained(DoubleDQN, double_q=False)
+    double = _trained(DoubleDQN).policy.state_dict()
+    assert ours._n_updates == 280
+    for name, value in ours.policy.state_dict().items():
+        th.testing.assert_close(value, dqn[name], rtol=0, atol=0, msg=name)
+    # the double-Q target trains to other weights from the same data
+    assert any(not th.equal(double[name], dqn[name]) for name in dqn)
 
 
 class _Record(BaseCallback):

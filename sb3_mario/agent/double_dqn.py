@@ -83,6 +83,10 @@ class DoubleDQN(DQN):
         was 1.8x faster and SB3's loop 1.17x, with no gain measurable beside ``overlap_updates``
         (docs/benchmarks.md); CPUs without native bfloat16 run it emulated, slower. Acting, evaluation and
         ``predict`` stay float32. False by default: float32 throughout, as SB3.
+    :param double_q: the Double Q target. False takes DQN's, ``max_a Q_target(s', a)``, with everything
+        else of this class kept (overlapped updates, prioritized replay, the average of weights), so that
+        a comparison of the two targets changes nothing else; without those options it trains exactly as
+        SB3's ``DQN`` (``tests/test_double_dqn.py``), one forward pass per update lighter. True by default.
     :param args: and ``kwargs``: those of :class:`~stable_baselines3.DQN`
     """
 
@@ -97,11 +101,13 @@ class DoubleDQN(DQN):
         overlap_updates: bool = False,
         average_tau: float = 0.0,
         mixed_precision: bool = False,
+        double_q: bool = True,
         **kwargs: Any,
     ):
         self.overlap_updates = overlap_updates
         self.average_tau = average_tau
         self.mixed_precision = mixed_precision
+        self.double_q = double_q
         self.q_net_average: th.nn.Module | None = None
         self._averaged_updates = 0  # the updates folded into q_net_average
         self._updates: BackgroundUpdates | None = None
@@ -179,13 +185,14 @@ class DoubleDQN(DQN):
             discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
 
             with th.no_grad():
-                # Double Q target: the online net picks the next action, the target net rates it
+                next_q_target = self._q_values(self.q_net_target, replay_data.next_observations)
+                # Double Q target: the online net picks the next action, the target net rates it;
+                # DQN's (double_q False): the target net picks and rates, its max
+                next_q_picker = (
+                    self._q_values(self.q_net, replay_data.next_observations) if self.double_q else next_q_target
+                )
                 target_q_values = double_q_target(
-                    self._q_values(self.q_net, replay_data.next_observations),
-                    self._q_values(self.q_net_target, replay_data.next_observations),
-                    replay_data.rewards,
-                    replay_data.dones,
-                    discounts,
+                    next_q_picker, next_q_target, replay_data.rewards, replay_data.dones, discounts
                 )
 
             # Get current Q-values estimates
