@@ -8,7 +8,8 @@
 # `overlap+sticky+dueling` and `overlap+shift` run on demand (ARMS), and so does `overlap+sticky+replay+per+scale`,
 # three changes at once: the changes most likely to help, stacked to find a recipe that wins before each is taken out
 # again (`overlap+sticky+per+scale`, `overlap+sticky+replay+scale`, `overlap+sticky+replay+per`), and the stack with
-# DQN's target instead of the double-Q one (`overlap+sticky+replay+per+scale+dqn-target`). From `overlap` on,
+# DQN's target instead of the double-Q one (`overlap+sticky+replay+per+scale+dqn-target`) or with a learning rate
+# falling linearly to 0 at the budget (`overlap+sticky+replay+per+scale+lr-decay`). From `overlap` on,
 # the arms also keep an average of the online weights (`average_tau: 0.005`, as SR-SPR and BBF), which each evaluation
 # plays beside the online network: it changes nothing in training, and shows within the same runs whether the average
 # is the better model to keep. The same command goes on after any stop: a finished run resumes
@@ -21,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ALL="ddqn overlap overlap+sticky overlap+sticky+replay overlap+sticky+batch16"  # the queue
-ON_DEMAND="overlap+sticky+replay+per+scale overlap+sticky+replay+per+scale+dqn-target overlap+sticky+per+scale overlap+sticky+replay+scale overlap+sticky+replay+per overlap+sticky+dueling overlap+sticky+bf16 overlap+sticky+rr-half overlap+sticky+scale overlap+sticky+per overlap+shift dqn"
+ON_DEMAND="overlap+sticky+replay+per+scale overlap+sticky+replay+per+scale+dqn-target overlap+sticky+replay+per+scale+lr-decay overlap+sticky+per+scale overlap+sticky+replay+scale overlap+sticky+replay+per overlap+sticky+dueling overlap+sticky+bf16 overlap+sticky+rr-half overlap+sticky+scale overlap+sticky+per overlap+shift dqn"
 AVERAGE=average_tau:0.005  # evaluated beside the online network, no change to training
 STICKY_ENV='no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25'  # the preset's env, sticky actions
 STICKY="env_kwargs:{$STICKY_ENV}"
@@ -45,6 +46,9 @@ arm() {  # name: the arm it is compared with (a blank line for none), then its `
         overlap+sticky+replay+per+scale+dqn-target)  # the stack with DQN's max target: double Q-learning's worth
             printf '%s\n' overlap+sticky+replay+per+scale "${budget[@]}" overlap_updates:true "$AVERAGE" "$REPLAY_SCALE" "$PER" \
                 double_q:false ;;
+        overlap+sticky+replay+per+scale+lr-decay)  # the stack, its learning rate falling from 2.5e-4 to 0 at the budget
+            printf '%s\n' overlap+sticky+replay+per+scale "${budget[@]}" overlap_updates:true "$AVERAGE" "$REPLAY_SCALE" "$PER" \
+                learning_rate:lin_2.5e-4 ;;
         overlap+sticky+per+scale)  # the stack without replayed starts
             printf '%s\n' overlap+sticky+replay+per+scale "${budget[@]}" overlap_updates:true "$AVERAGE" "$SCALE" "$PER" ;;
         overlap+sticky+replay+scale)  # the stack without prioritized replay
