@@ -33,6 +33,7 @@ REPLAY_SCALE="env_kwargs:{$STICKY_ENV, replay_start_probability: 0.5, reward_sca
 SCALE="env_kwargs:{$STICKY_ENV, reward_scale: 0.1}"
 arm() {  # name: the arm it is compared with (a blank line for none), then its `sb3-mario train` arguments
     local budget=(--hyperparams "exploration_fraction:$(awk "BEGIN { print 100000 / ${STEPS:-400000} }")")
+    local stack=(overlap_updates:true "$AVERAGE" "$REPLAY_SCALE" "$PER")  # overlap+sticky+replay+per+scale's changes
     case "$1" in
         ddqn) printf '%s\n' "" "${budget[@]}" ;;
         overlap) printf '%s\n' ddqn "${budget[@]}" overlap_updates:true "$AVERAGE" ;;
@@ -42,13 +43,11 @@ arm() {  # name: the arm it is compared with (a blank line for none), then its `
         overlap+sticky+replay)  # half the episodes start part-way along one of the farthest earlier ones
             printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$AVERAGE" "$REPLAY" ;;
         overlap+sticky+replay+per+scale)  # replayed starts, prioritized replay and rewards / 10 together
-            printf '%s\n' overlap+sticky+replay "${budget[@]}" overlap_updates:true "$AVERAGE" "$REPLAY_SCALE" "$PER" ;;
+            printf '%s\n' overlap+sticky+replay "${budget[@]}" "${stack[@]}" ;;
         overlap+sticky+replay+per+scale+dqn-target)  # the stack with DQN's max target: double Q-learning's worth
-            printf '%s\n' overlap+sticky+replay+per+scale "${budget[@]}" overlap_updates:true "$AVERAGE" "$REPLAY_SCALE" "$PER" \
-                double_q:false ;;
+            printf '%s\n' overlap+sticky+replay+per+scale "${budget[@]}" "${stack[@]}" double_q:false ;;
         overlap+sticky+replay+per+scale+lr-decay)  # the stack, its learning rate falling from 2.5e-4 to 0 at the budget
-            printf '%s\n' overlap+sticky+replay+per+scale "${budget[@]}" overlap_updates:true "$AVERAGE" "$REPLAY_SCALE" "$PER" \
-                learning_rate:lin_2.5e-4 ;;
+            printf '%s\n' overlap+sticky+replay+per+scale "${budget[@]}" "${stack[@]}" learning_rate:lin_2.5e-4 ;;
         overlap+sticky+per+scale)  # the stack without replayed starts
             printf '%s\n' overlap+sticky+replay+per+scale "${budget[@]}" overlap_updates:true "$AVERAGE" "$SCALE" "$PER" ;;
         overlap+sticky+replay+scale)  # the stack without prioritized replay
