@@ -207,6 +207,9 @@ def test_wall_times_add_up_the_segments_of_runs_whose_clock_restarted_at_each_re
     assert wall_times(rows) == [10.0, 25.5, 28.5, 32.5, 33.5, 62.5]
     carried_on = [{"wall_time": t} for t in ("10.0", "25.5", "25.5", "40.0")]
     assert wall_times(carried_on) == [10.0, 25.5, 25.5, 40.0]
+    # a resume that carried the clock on from an earlier episode: seconds back, not a new segment
+    carried_on_late = [{"wall_time": t} for t in ("7000.0", "7062.4", "7053.9", "7100.0")]
+    assert wall_times(carried_on_late) == [7000.0, 7062.4, 7053.9, 7100.0]
 
 
 def test_block_means_include_the_last_partial_block():

@@ -60,9 +60,9 @@ class WinRateCallback(BaseCallback):
         self.episodes = 0
 
     def _on_training_start(self) -> None:
-        rows = read_episodes(self.csv_path)
-        self.episodes = len(rows) and int(rows[-1]["episode"])
-        rows = from_start(rows)
+        every_row = read_episodes(self.csv_path)
+        self.episodes = len(every_row) and int(every_row[-1]["episode"])
+        rows = from_start(every_row)
         for row in rows[-self.window :]:
             self._recent.append((row["win"] == "1", float(row["x_pos"])))
         done_blocks = len(rows) - len(rows) % self.block
@@ -73,7 +73,7 @@ class WinRateCallback(BaseCallback):
         self._writer = csv.writer(self._file)
         if new:
             self._writer.writerow(EPISODE_FIELDS)
-        self._start = time.time() - (float(rows[-1]["wall_time"]) if rows else 0.0)
+        self._start = time.time() - (float(every_row[-1]["wall_time"]) if every_row else 0.0)
 
     def _on_step(self) -> bool:
         for done, info in zip(self.locals["dones"], self.locals["infos"], strict=True):

@@ -31,12 +31,15 @@ def wall_times(rows: list[dict[str, str]]) -> list[float]:
     """Seconds of training at the end of each episode, counted over the run's segments.
 
     ``wall_time`` carries on across resumes; in runs logged before it did, each segment's clock
-    started again at 0, so a drop adds the previous episode's time to the rest.
+    started again at 0, so a fall below half the previous episode's time adds that time to the rest.
+    A smaller fall is a resume that carried the clock on from the last episode from the game's start
+    instead of the last episode (as runs with replayed starts logged before that was fixed): seconds,
+    kept as they are.
     """
     times, offset, previous = [], 0.0, 0.0
     for row in rows:
         t = float(row["wall_time"])
-        if t < previous:  # an older run's new segment: its clock restarted
+        if t < previous / 2:  # an older run's new segment: its clock restarted
             offset += previous
         previous = t
         times.append(t + offset)
