@@ -9,7 +9,8 @@
 # three changes at once: the changes most likely to help, stacked to find a recipe that wins before each is taken out
 # again (`overlap+sticky+per+scale`, `overlap+sticky+replay+scale`, `overlap+sticky+replay+per`), and the stack with
 # DQN's target instead of the double-Q one (`overlap+sticky+replay+per+scale+dqn-target`) or with a learning rate
-# falling linearly to 0 at the budget (`overlap+sticky+replay+per+scale+lr-decay`). From `overlap` on,
+# falling linearly to 0 at the budget (`overlap+sticky+replay+per+scale+lr-decay`), or with jumps that always jump on
+# the ground and a bonus on the flag (`overlap+sticky+replay+per+scale+fresh-jump+flag`). From `overlap` on,
 # the arms also keep an average of the online weights (`average_tau: 0.005`, as SR-SPR and BBF), which each evaluation
 # plays beside the online network: it changes nothing in training, and shows within the same runs whether the average
 # is the better model to keep. The same command goes on after any stop: a finished run resumes
@@ -22,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ALL="ddqn overlap overlap+sticky overlap+sticky+replay overlap+sticky+batch16"  # the queue
-ON_DEMAND="overlap+sticky+replay+per+scale overlap+sticky+replay+per+scale+dqn-target overlap+sticky+replay+per+scale+lr-decay overlap+sticky+per+scale overlap+sticky+replay+scale overlap+sticky+replay+per overlap+sticky+dueling overlap+sticky+bf16 overlap+sticky+rr-half overlap+sticky+scale overlap+sticky+per overlap+shift dqn"
+ON_DEMAND="overlap+sticky+replay+per+scale overlap+sticky+replay+per+scale+fresh-jump+flag overlap+sticky+replay+per+scale+dqn-target overlap+sticky+replay+per+scale+lr-decay overlap+sticky+per+scale overlap+sticky+replay+scale overlap+sticky+replay+per overlap+sticky+dueling overlap+sticky+bf16 overlap+sticky+rr-half overlap+sticky+scale overlap+sticky+per overlap+shift dqn"
 AVERAGE=average_tau:0.005  # evaluated beside the online network, no change to training
 STICKY_ENV='no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25'  # the preset's env, sticky actions
 STICKY="env_kwargs:{$STICKY_ENV}"
@@ -31,6 +32,7 @@ PER='replay_buffer_kwargs:{n_steps: 3, priority_alpha: 0.5}'  # prioritized repl
 REPLAY="env_kwargs:{$STICKY_ENV, replay_start_probability: 0.5}"
 REPLAY_SCALE="env_kwargs:{$STICKY_ENV, replay_start_probability: 0.5, reward_scale: 0.1}"
 SCALE="env_kwargs:{$STICKY_ENV, reward_scale: 0.1}"
+UNSTUCK="env_kwargs:{$STICKY_ENV, replay_start_probability: 0.5, reward_scale: 0.1, fresh_jump: true, flag_bonus: 50}"
 arm() {  # name: the arm it is compared with (a blank line for none), then its `sb3-mario train` arguments
     local budget=(--hyperparams "exploration_fraction:$(awk "BEGIN { print 100000 / ${STEPS:-400000} }")")
     local stack=(overlap_updates:true "$AVERAGE" "$REPLAY_SCALE" "$PER")  # overlap+sticky+replay+per+scale's changes
@@ -44,6 +46,8 @@ arm() {  # name: the arm it is compared with (a blank line for none), then its `
             printf '%s\n' overlap+sticky "${budget[@]}" overlap_updates:true "$AVERAGE" "$REPLAY" ;;
         overlap+sticky+replay+per+scale)  # replayed starts, prioritized replay and rewards / 10 together
             printf '%s\n' overlap+sticky+replay "${budget[@]}" "${stack[@]}" ;;
+        overlap+sticky+replay+per+scale+fresh-jump+flag)  # the stack, a jump on the ground always jumps, +50 on the flag
+            printf '%s\n' overlap+sticky+replay+per+scale "${budget[@]}" overlap_updates:true "$AVERAGE" "$UNSTUCK" "$PER" ;;
         overlap+sticky+replay+per+scale+dqn-target)  # the stack with DQN's max target: double Q-learning's worth
             printf '%s\n' overlap+sticky+replay+per+scale "${budget[@]}" "${stack[@]}" double_q:false ;;
         overlap+sticky+replay+per+scale+lr-decay)  # the stack, its learning rate falling from 2.5e-4 to 0 at the budget

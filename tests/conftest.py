@@ -22,7 +22,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 class ScriptedGame(gym.Env):
     """A game whose frames, rewards and end are scripted: frame ``t`` is filled with ``t + 1``
     (so frames differ and max-pooling is checkable), its reward is ``rewards[t]``, ``x_pos`` is
-    ``xs[t]``, and the episode terminates after ``len(rewards)`` steps, with ``flag_get`` as given.
+    ``xs[t]``, Mario stands on the ground after it when ``ground[t]`` (always by default), and the
+    episode terminates after ``len(rewards)`` steps, with ``flag_get`` as given.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 60}
@@ -33,6 +34,7 @@ class ScriptedGame(gym.Env):
         flag: bool = False,
         xs: list[int] | None = None,
         frames: list[np.ndarray] | None = None,
+        ground: list[bool] | None = None,
     ):
         self.observation_space = gym.spaces.Box(0, 255, (240, 256, 3), dtype=np.uint8)
         self.action_space = gym.spaces.Discrete(5)
@@ -40,6 +42,7 @@ class ScriptedGame(gym.Env):
         self.flag = flag
         self.xs = xs if xs is not None else [40 + t for t in range(1, len(rewards) + 1)]
         self.frames = frames
+        self.ground = ground if ground is not None else [True] * len(rewards)
         self.t = 0
         self.actions: list[int] = []
 
@@ -48,8 +51,11 @@ class ScriptedGame(gym.Env):
             return self.frames[t].copy()
         return np.full((240, 256, 3), (t + 1) % 256, dtype=np.uint8)
 
-    def _info(self, x: int, flag: bool) -> dict[str, Any]:
-        return {"x_pos": x, "world": 1, "stage": 1, "flag_get": flag, "life": 2, "time": 400, "score": 0, "coins": 0}
+    def _info(self, x: int, flag: bool, on_ground: bool = True) -> dict[str, Any]:
+        return {
+            **{"x_pos": x, "world": 1, "stage": 1, "flag_get": flag, "life": 2, "time": 400, "score": 0, "coins": 0},
+            "on_ground": on_ground,
+        }
 
     def render(self) -> np.ndarray:
         return self.frame(self.t)
@@ -64,7 +70,8 @@ class ScriptedGame(gym.Env):
         self.t += 1
         done = self.t >= len(self.rewards)
         flag = self.flag and done
-        return self.frame(self.t), float(self.rewards[self.t - 1]), done, False, self._info(self.xs[self.t - 1], flag)
+        info = self._info(self.xs[self.t - 1], flag, self.ground[self.t - 1])
+        return self.frame(self.t), float(self.rewards[self.t - 1]), done, False, info
 
 
 class VectorEnv(gym.Env):

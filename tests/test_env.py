@@ -32,6 +32,7 @@ def test_registered_env_gives_preprocessed_observations():
     assert obs.shape == (4, 84, 84) and obs.dtype == np.uint8
     assert env.action_space.n == 5
     assert set(INFO_KEYS) <= set(info) and (info["world"], info["stage"]) == (1, 1)
+    assert info["on_ground"] is True  # Mario stands at the start
     env.close()
 
 
@@ -117,6 +118,30 @@ def test_replayed_frames_reach_the_recorded_episodes_states_exactly():
         assert info["x_pos"] == xs[cut]
         cuts.add(cut)
     assert len(cuts) > 1 and max(cuts) <= int(np.argmax(xs)) - 10
+
+
+def test_fresh_jump_makes_right_a_held_jump_after_every_landing_on_the_real_game():
+    """The game jumps only on a fresh press of A: right+A held from the start jumps once. With
+    FreshJump it jumps again after each landing, and its first jump, A held all along, is as long."""
+    from sb3_mario.env.backend import action_sets
+    from sb3_mario.env.wrappers import FreshJump
+
+    right_a = 2
+    airborne = {}
+    for fresh in (False, True):
+        game = make_game(1, 1, action_sets()["right_only"])
+        env = FreshJump(game, action_sets()["right_only"]) if fresh else game
+        _, info = env.reset(seed=0)
+        ground = [info["on_ground"]]
+        for _ in range(150):
+            _, _, terminated, _, info = env.step(right_a)
+            ground.append(info["on_ground"])
+            assert not terminated
+        runs = "".join("g" if g else "a" for g in ground).split("g")
+        airborne[fresh] = [len(run) for run in runs if run]  # frames in the air, jump by jump
+        env.close()
+    assert len(airborne[False]) == 1 and len(airborne[True]) >= 3
+    assert airborne[True][0] == airborne[False][0] > 30  # a full-height first jump either way
 
 
 def test_random_stages_follow_the_seed():

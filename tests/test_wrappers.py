@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from sb3_mario import make_mario_env
+from sb3_mario.env.backend import action_sets
 from sb3_mario.env.wrappers import (
     HUD_HEIGHT,
+    FreshJump,
     MarioFrameObservation,
     NoProgressTruncation,
     RandomNoopStart,
@@ -327,3 +329,59 @@ def test_reward_scale_multiplies_each_steps_summed_reward(scripted):
     assert rewards == pytest.approx([1.0, 0.0])  # (1 + 2 + 3 + 4) / 10, (-15 + 5 + 5 + 5) / 10
     with pytest.raises(ValueError, match="reward_scale must be > 0, actual value: 0"):
         make_mario_env("1-1", reward_scale=0)
+
+
+def test_flag_bonus_is_added_to_the_step_that_reaches_the_flag_before_the_scale(scripted):
+    scripted([1.0] * 8, flag=True)
+    env = make_mario_env("1-1", flag_bonus=50, reward_scale=0.1)
+    env.reset(seed=0)
+    rewards = [env.step(1)[1] for _ in range(2)]
+    assert rewards == pytest.approx([0.4, 5.4])  # 4 frames of 1; then (4 + 50) / 10 on the flag
+    scripted([1.0] * 8, flag=False)  # an episode that ends without the flag: no bonus
+    env = make_mario_env("1-1", flag_bonus=50, reward_scale=0.1)
+    env.reset(seed=0)
+    assert [env.step(1)[1] for _ in range(2)] == pytest.approx([0.4, 0.4])
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(ValueError, match="flag_bonus must be a finite number >= 0, actual value: "):
+            make_mario_env("1-1", flag_bonus=bad)
+
+
+def test_fresh_jump_releases_a_on_the_ground_after_two_held_frames():
+    right, right_a, right_b, right_a_b = 1, 2, 3, 4
+    # on the ground after frames 1-3, in the air after 4-6, landed after 7-10
+    ground = [True, True, True, False, False, False, True, True, True, True]
+    game = ScriptedGame([0.0] * 10, ground=ground)
+    env = FreshJump(game, action_sets()["right_only"])
+    env.reset(seed=0)
+    for _ in range(10):
+        env.step(right_a)
+    # frames 1-2 press A; on the ground with A held twice, frame 3 releases it and frame 4 presses it afresh; in the
+    # air A stays held (a higher jump); after the landing (frame 7) it is released again on frame 8
+    assert game.actions == [right_a, right_a, right, right_a, right_a, right_a, right_a, right, right_a, right_a]
+    game = ScriptedGame([0.0] * 6)
+    env = FreshJump(game, action_sets()["right_only"])
+    env.reset(seed=0)
+    for action in [right_a_b, right_a_b, right_a_b, right_b, right_a_b, 0]:
+        env.step(action)
+    assert game.actions == [right_a_b, right_a_b, right_b, right_b, right_a_b, 0]  # actions without A pass as they are
+
+
+def test_fresh_jump_maps_each_jump_to_its_buttons_without_a_in_every_action_set():
+    for name, buttons in action_sets().items():
+        env = FreshJump(ScriptedGame([0.0]), buttons)
+        for action, release in env._release.items():
+            assert set(buttons[release]) - {"NOOP"} == set(buttons[action]) - {"A"}, name
+        assert sorted(env._release) == [i for i, b in enumerate(buttons) if "A" in b]
+    with pytest.raises(ValueError, match=r"action \['left', 'A'\] has no counterpart without A"):
+        FreshJump(ScriptedGame([0.0]), [["NOOP"], ["right"], ["right", "A"], ["left", "A"]])
+
+
+def test_fresh_jump_and_flag_bonus_wrap_the_game_below_replayed_starts(scripted):
+    games = scripted([0.0] * 40)
+    env = make_mario_env("1-1", fresh_jump=True, flag_bonus=50, replay_start_probability=0.5)
+    chain = []
+    inner = env
+    while isinstance(inner, gym.Wrapper):
+        chain.append(type(inner).__name__)
+        inner = inner.env
+    assert chain[-3:] == ["ReplayStart", "FlagBonus", "FreshJump"] and inner is games[0]

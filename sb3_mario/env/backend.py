@@ -11,7 +11,8 @@ Two generations of ``gym-super-mario-bros`` exist:
 :func:`make_game` returns the same thing on both: a gymnasium env of raw 240x256x3 RGB frames
 with a ``Discrete`` action space, ``reset(seed=...)``, the legacy (v0) reward
 ``dx + clock + death`` clipped to [-15, 15], and an info dict that always holds
-``x_pos``, ``world``, ``stage``, ``flag_get``, ``life``, ``time``, ``score`` and ``coins``.
+``x_pos``, ``world``, ``stage``, ``flag_get``, ``life``, ``time``, ``score`` and ``coins``, and
+``on_ground``, read from the emulator's RAM.
 Nothing else in ``sb3_mario`` imports the game package.
 """
 
@@ -27,6 +28,10 @@ import numpy as np
 
 #: Info keys present after ``reset`` and every ``step`` on both generations.
 INFO_KEYS = ("x_pos", "world", "stage", "flag_get", "life", "time", "score", "coins")
+
+#: RAM address of the game's ``Player_State`` (SMB disassembly, ``$1D``): 0 standing or walking on the ground,
+#: 1 airborne by a jump, 2 falling off a ledge, 3 sliding down the flagpole.
+PLAYER_STATE_ADDRESS = 0x001D
 
 #: The per-step reward range of the game env (gym-super-mario-bros' ``reward_range``).
 REWARD_RANGE = (-15.0, 15.0)
@@ -114,6 +119,10 @@ class _Game(gym.Env):
     def render(self) -> np.ndarray | None:
         return self._copy_frame() if self.render_mode == "rgb_array" else None
 
+    def _info(self, info: dict[str, Any]) -> dict[str, Any]:
+        """The cross-generation info, with ``on_ground``: Mario stands on the ground (``Player_State`` 0)."""
+        return {**_pick_info(info), "on_ground": bool(self._nes.ram[PLAYER_STATE_ADDRESS] == 0)}
+
     def close(self) -> None:
         if self._game is not None:  # gymnasium asks close() to be idempotent
             self._game.close()
@@ -133,11 +142,11 @@ class _LegacyGame(_Game):
         # The bridge seeds the legacy env through its old ``seed()`` method, because
         # ``JoypadSpace.reset()`` takes no seed. The emulator itself is deterministic.
         obs, _ = self._game.reset(seed=seed)
-        return self._copy_frame(), _pick_info(self._nes._get_info())
+        return self._copy_frame(), self._info(self._nes._get_info())
 
     def step(self, action: int):
         obs, reward, terminated, truncated, info = self._game.step(int(action))
-        return self._copy_frame(), float(reward), terminated, truncated, _pick_info(info)
+        return self._copy_frame(), float(reward), terminated, truncated, self._info(info)
 
 
 class _NativeGame(_Game):
@@ -152,11 +161,11 @@ class _NativeGame(_Game):
         super().reset(seed=seed)
         obs, info = self._game.reset(seed=seed, options=options)
         self._x_last = int(info["x_pos"])
-        return self._copy_frame(), _pick_info(info)
+        return self._copy_frame(), self._info(info)
 
     def step(self, action: int):
         obs, _, terminated, truncated, info = self._game.step(int(action))
-        return self._copy_frame(), self._v0_reward(info), terminated, truncated, _pick_info(info)
+        return self._copy_frame(), self._v0_reward(info), terminated, truncated, self._info(info)
 
     def _v0_reward(self, info: dict[str, Any]) -> float:
         """The legacy reward: x delta (0 when |dx| > 5, a respawn jump), clock tick, death -25."""

@@ -4,6 +4,8 @@
 (see ``docs/environment.md``)::
 
     game (240x256x3 RGB, Discrete(n_actions))
+    [-> FreshJump]                        optional, off by default: a jump action on the ground always jumps
+    [-> FlagBonus(b)]                     optional, off by default: + b on the step that reaches the flag
     [-> ReplayStart(p)]                   optional, off by default (training): some starts along earlier episodes
     [-> StickyAction(p)]                  optional, off by default: each frame repeats the last with prob. p
     [-> RandomNoopStart(n)]              optional, off by default (evaluation; random or in turn)
@@ -21,6 +23,7 @@ buffer stores 1 byte per pixel instead of the tutorial's 4.
 from __future__ import annotations
 
 import functools
+import math
 import operator
 import signal
 from collections.abc import Sequence
@@ -32,6 +35,8 @@ from gymnasium.wrappers import FrameStackObservation, MaxAndSkipObservation, Sti
 from sb3_mario.env.backend import action_sets, make_game
 from sb3_mario.env.levels import RandomStageGame, level_names, parse_level
 from sb3_mario.env.wrappers import (
+    FlagBonus,
+    FreshJump,
     MarioEpisodeInfo,
     MarioFrameObservation,
     NoProgressTruncation,
@@ -68,6 +73,8 @@ def make_mario_env(
     repeat_action_probability: float = 0.0,
     replay_start_probability: float = 0.0,
     reward_scale: float = 1.0,
+    flag_bonus: float = 0.0,
+    fresh_jump: bool = False,
     render_mode: str | None = None,
 ) -> gym.Env:
     """Build one preprocessed Super Mario Bros env.
@@ -94,6 +101,13 @@ def make_mario_env(
     :param reward_scale: every reward is multiplied by this (1, the default: the game's own, up to 15 per
         frame); 0.1 brings a step's reward to the order of 1, where Huber's delta of 1 and Adam's epsilon
         were tuned (DQN clips Atari rewards to [-1, 1])
+    :param flag_bonus: reward added on the step that reaches the flag, in the game's units, before
+        ``reward_scale`` (0, the default: the game's own reward, which has none; 50 in
+        gym-super-mario-bros 9's default reward and in uvipen/Super-mario-bros-PPO-pytorch), see
+        :class:`~sb3_mario.env.wrappers.FlagBonus`
+    :param fresh_jump: a jump action always jumps when Mario stands on the ground: A held from an
+        earlier frame is released for one frame and pressed again (False, the default: the game's
+        own controls, where a held A never jumps again), see :class:`~sb3_mario.env.wrappers.FreshJump`
     :param render_mode: ``"rgb_array"`` makes ``render()`` return the full-colour 240x256 frame
     """
     if frame_skip < 1:
@@ -104,6 +118,8 @@ def make_mario_env(
         raise ValueError(f"repeat_action_probability must be in [0, 1), actual value: {repeat_action_probability}")
     if not reward_scale > 0:
         raise ValueError(f"reward_scale must be > 0, actual value: {reward_scale}")
+    if not (math.isfinite(flag_bonus) and flag_bonus >= 0):
+        raise ValueError(f"flag_bonus must be a finite number >= 0, actual value: {flag_bonus}")
     if not 0.0 <= replay_start_probability <= 1.0:
         raise ValueError(f"replay_start_probability must be in [0, 1], actual value: {replay_start_probability}")
     buttons = _buttons(action_set)
@@ -114,6 +130,10 @@ def make_mario_env(
         env: gym.Env = make_game(*parse_level(levels[0]), buttons, render_mode)
     else:
         env = RandomStageGame(levels, buttons, render_mode)
+    if fresh_jump:
+        env = FreshJump(env, buttons)
+    if flag_bonus > 0:
+        env = FlagBonus(env, flag_bonus)
     if replay_start_probability > 0:
         env = ReplayStart(env, replay_start_probability)
     if repeat_action_probability > 0:

@@ -156,6 +156,82 @@ class RandomNoopStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
         return obs, {**info, "noops": noops}
 
 
+class FreshJump(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Make every jump action jump when Mario stands on the ground, by pressing A afresh.
+
+    The game starts a jump only on a new press of A: a jump action held over a landing, or
+    against a wall, does nothing, and whether A is still held is not in the frames. The same
+    screen then calls for different actions (release A and press it again, or jump), which a
+    network of stacked frames cannot tell apart; greedy agents were seen standing at the first
+    staircase and at the flagpole's base until the episode was cut (docs/results.md). Here, when A
+    was held for the last two frames and Mario stands on the ground, this frame sends the
+    action without A, so the next frame presses it afresh and jumps. A fresh press shows on the
+    ground state one frame late, which is why one held frame is not enough to release. Jumps in
+    the air are untouched: holding A still makes a jump higher.
+
+    It must wrap the game itself (one emulator frame per step), below sticky actions and frame
+    skipping, so that it sees every frame the emulator plays.
+
+    :param env: the game: one emulator frame per step, ``info["on_ground"]`` after reset and every step
+    :param buttons: the button names of each discrete action; every action with ``"A"`` needs one
+        with the same buttons without it (``["NOOP"]`` for ``["A"]``), as in every action set of
+        gym-super-mario-bros
+    """
+
+    def __init__(self, env: gym.Env, buttons: list[list[str]]):
+        gym.utils.RecordConstructorArgs.__init__(self, buttons=buttons)
+        gym.Wrapper.__init__(self, env)
+        index = {frozenset(b) - {"NOOP"}: i for i, b in enumerate(buttons)}
+        self._release: dict[int, int] = {}
+        for i, b in enumerate(buttons):
+            if "A" in b:
+                without = frozenset(b) - {"A", "NOOP"}
+                if without not in index:
+                    raise ValueError(f"action {b} has no counterpart without A in the action set {buttons}")
+                self._release[i] = index[without]
+        self._held = 0  # frames in a row that A was sent
+        self._on_ground = True
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        obs, info = self.env.reset(seed=seed, options=options)
+        self._held, self._on_ground = 0, bool(info["on_ground"])
+        return obs, info
+
+    def step(self, action: Any):
+        action = int(action)
+        if action in self._release and self._held >= 2 and self._on_ground:
+            action = self._release[action]
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self._held = self._held + 1 if action in self._release else 0
+        self._on_ground = bool(info["on_ground"])
+        return obs, reward, terminated, truncated, info
+
+
+class FlagBonus(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Add ``bonus`` to the reward of the step that reaches the flag.
+
+    The game's (v0) reward counts progress, the clock and death, and nothing for the flag: the
+    episode ends there as it ends on a death without the penalty, so a few pixels before the pole,
+    with no progress left to earn, standing still is worth about as much as finishing.
+    gym-super-mario-bros 9's own reward adds 50 on the flag, and so does the PPO agent of
+    uvipen/Super-mario-bros-PPO-pytorch (before dividing every reward by 10).
+
+    :param env: env whose info holds ``flag_get``
+    :param bonus: reward added when an episode ends with the flag, in the game's units
+    """
+
+    def __init__(self, env: gym.Env, bonus: float):
+        gym.utils.RecordConstructorArgs.__init__(self, bonus=bonus)
+        gym.Wrapper.__init__(self, env)
+        self._bonus = float(bonus)
+
+    def step(self, action: Any):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if terminated and info["flag_get"]:
+            reward = float(reward) + self._bonus
+        return obs, reward, terminated, truncated, info
+
+
 class ReplayStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Start some episodes part-way along one of the farthest earlier episodes, by replaying its frames.
 
