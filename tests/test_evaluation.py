@@ -37,8 +37,14 @@ def test_lost_at_counts_the_lost_episodes_by_stretch_of_the_level():
     assert lost_at([ended(3_161, win=True)]) == []
     summary = {**summarize(episodes), "noop_max": 0, "all_starts": False, "epsilon": 0.0}
     assert "lost at      x_pos 600-699: 2, 1200-1299: 2, 0-99: 1, 500-599: 1, 800-899: 1" in format_summary(summary)
+    assert "stalled at" not in format_summary(summary)
     won = {**summarize([ended(3_161, win=True)]), "noop_max": 0, "all_starts": False, "epsilon": 0.0}
     assert "lost at" not in format_summary(won)
+    stalled = [*episodes, Episode(reward=0.0, length=300, win=False, x_pos=3_154, truncated=True)]
+    stalled.append(Episode(reward=0.0, length=300, win=False, x_pos=2_178, truncated=True))
+    summary = {**summarize(stalled), "noop_max": 0, "all_starts": False, "epsilon": 0.0}
+    assert summary["stalled_at"] == [(2_100, 1), (3_100, 1)] and summary["truncated"] == 2
+    assert "stalled at   x_pos 2100-2199: 1, 3100-3199: 1 (of those, cut short" in format_summary(summary)
 
 
 def test_random_starts_record_their_noop_count(model_zip: Path, scripted):

@@ -247,7 +247,8 @@ def lost_at(episodes: list[Episode]) -> list[tuple[int, int]]:
 
 def summarize(episodes: list[Episode], all_starts: bool = False) -> dict[str, Any]:
     """Win rate, reward, progress and length of some episodes; where the lost ones ended
-    (:func:`lost_at`); with ``all_starts``, the no-op counts of the starts lost; the mean Q estimate
+    (:func:`lost_at`), and those of them cut short by a truncation (``stalled_at``); with
+    ``all_starts``, the no-op counts of the starts lost; the mean Q estimate
     and discounted return over the states of the episodes that ended without a truncation (see
     :class:`Episode`)."""
     rewards = np.array([e.reward for e in episodes])
@@ -262,6 +263,8 @@ def summarize(episodes: list[Episode], all_starts: bool = False) -> dict[str, An
         "mean_x_pos": float(np.mean([e.x_pos for e in episodes])),
         "mean_length": float(np.mean([e.length for e in episodes])),
         "lost_at": lost_at(episodes),
+        # of those, the episodes cut short (a truncation: Mario stopped getting further, not a death)
+        "stalled_at": lost_at([e for e in episodes if e.truncated]),
         "lost_starts": sorted({e.noops for e in episodes if not e.win}) if all_starts else None,
         # means over the states of the episodes that were not truncated, None without one
         "q_estimate": sum(e.q_estimate * e.length for e in ended) / states if ended else None,
@@ -407,6 +410,10 @@ def evaluate(
     return summary
 
 
+def _stretches(counts: list[tuple[int, int]]) -> str:
+    return ", ".join(f"{start}-{start + LOST_AT_WIDTH - 1}: {count}" for start, count in counts)
+
+
 def format_summary(summary: dict[str, Any]) -> str:
     """The summary as a small aligned table."""
     rows = [
@@ -429,8 +436,9 @@ def format_summary(summary: dict[str, Any]) -> str:
             )
         )
     if summary["lost_at"]:
-        stretches = ", ".join(f"{start}-{start + LOST_AT_WIDTH - 1}: {count}" for start, count in summary["lost_at"])
-        rows.append(("lost at", f"x_pos {stretches} (episodes lost, by final x_pos)"))
+        rows.append(("lost at", f"x_pos {_stretches(summary['lost_at'])} (episodes lost, by final x_pos)"))
+    if summary.get("stalled_at"):  # absent from summaries written before it was kept
+        rows.append(("stalled at", f"x_pos {_stretches(summary['stalled_at'])} (of those, cut short without dying)"))
     if summary["all_starts"]:
         rows.append(("lost starts", f"{', '.join(map(str, summary['lost_starts'])) or 'none'} (no-op frames)"))
     return "\n".join(f"{name:<12} {value}" for name, value in rows)
