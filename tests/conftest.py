@@ -52,10 +52,8 @@ class ScriptedGame(gym.Env):
         return np.full((240, 256, 3), (t + 1) % 256, dtype=np.uint8)
 
     def _info(self, x: int, flag: bool, on_ground: bool = True) -> dict[str, Any]:
-        return {
-            **{"x_pos": x, "world": 1, "stage": 1, "flag_get": flag, "life": 2, "time": 400, "score": 0, "coins": 0},
-            "on_ground": on_ground,
-        }
+        info = {"x_pos": x, "world": 1, "stage": 1, "flag_get": flag, "life": 2, "time": 400, "score": 0, "coins": 0}
+        return {**info, "on_ground": on_ground}
 
     def render(self) -> np.ndarray:
         return self.frame(self.t)

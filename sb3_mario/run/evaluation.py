@@ -437,7 +437,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         )
     if summary["lost_at"]:
         rows.append(("lost at", f"x_pos {_stretches(summary['lost_at'])} (episodes lost, by final x_pos)"))
-    if summary.get("stalled_at"):  # absent from summaries written before it was kept
+    if summary["stalled_at"]:
         rows.append(("stalled at", f"x_pos {_stretches(summary['stalled_at'])} (of those, cut short without dying)"))
     if summary["all_starts"]:
         rows.append(("lost starts", f"{', '.join(map(str, summary['lost_starts'])) or 'none'} (no-op frames)"))
