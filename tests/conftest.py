@@ -23,7 +23,8 @@ class ScriptedGame(gym.Env):
     """A game whose frames, rewards and end are scripted: frame ``t`` is filled with ``t + 1``
     (so frames differ and max-pooling is checkable), its reward is ``rewards[t]``, ``x_pos`` is
     ``xs[t]``, Mario stands on the ground after it when ``ground[t]`` (always by default), and the
-    episode terminates after ``len(rewards)`` steps, with ``flag_get`` as given.
+    episode terminates after ``len(rewards)`` steps, with ``flag_get`` as given; the info names ``level``
+    (world, stage).
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 60}
@@ -35,6 +36,7 @@ class ScriptedGame(gym.Env):
         xs: list[int] | None = None,
         frames: list[np.ndarray] | None = None,
         ground: list[bool] | None = None,
+        level: tuple[int, int] = (1, 1),
     ):
         self.observation_space = gym.spaces.Box(0, 255, (240, 256, 3), dtype=np.uint8)
         self.action_space = gym.spaces.Discrete(5)
@@ -43,6 +45,7 @@ class ScriptedGame(gym.Env):
         self.xs = xs if xs is not None else [40 + t for t in range(1, len(rewards) + 1)]
         self.frames = frames
         self.ground = ground if ground is not None else [True] * len(rewards)
+        self.level = level
         self.t = 0
         self.actions: list[int] = []
 
@@ -52,8 +55,9 @@ class ScriptedGame(gym.Env):
         return np.full((240, 256, 3), (t + 1) % 256, dtype=np.uint8)
 
     def _info(self, x: int, flag: bool, on_ground: bool = True) -> dict[str, Any]:
-        info = {"x_pos": x, "world": 1, "stage": 1, "flag_get": flag, "life": 2, "time": 400, "score": 0, "coins": 0}
-        return {**info, "on_ground": on_ground}
+        world, stage = self.level
+        info = {"x_pos": x, "world": world, "stage": stage, "flag_get": flag, "life": 2, "time": 400, "score": 0}
+        return {**info, "coins": 0, "on_ground": on_ground}
 
     def render(self) -> np.ndarray:
         return self.frame(self.t)

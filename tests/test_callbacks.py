@@ -326,13 +326,21 @@ def test_a_checkpoint_keeps_the_episodes_replayed_starts_go_on_from_and_a_resume
         settings={"vec_env": "dummy", "eval_freq": 0, "checkpoint_freq": 100, "device": "cpu"},
     )  # fmt: skip
     model = train(config, tmp_path, progress_bar=False)
-    trained = model.get_env().get_attr("pool")
+    trained = [pools["1-1"] for pools in model.get_env().get_attr("pools")]
     saved = pickle.loads((tmp_path / "checkpoints" / REPLAY_STARTS).read_bytes())
-    assert len(saved) == 2 and all(len(pool) > 0 for pool in saved)  # one pool per env, each with episodes
-    for pools in (saved, load_checkpoint(config, tmp_path).get_env().get_attr("pool")):
-        assert [[x for x, _ in pool] for pool in pools] == [[x for x, _ in pool] for pool in trained]
-        for pool, kept in zip(pools, trained, strict=True):
-            for (_, frames), (_, kept_frames) in zip(pool, kept, strict=True):
+    assert [list(pools) for pools in saved] == [["1-1"], ["1-1"]]  # one env's pools each, by level
+    assert all(len(pools["1-1"]) > 0 for pools in saved)  # each with episodes
+    # and as a checkpoint of the time when each env kept one pool, a list, not pools by level
+    (tmp_path / "legacy" / "checkpoints").mkdir(parents=True)
+    for name in ("model.zip", "replay_buffer.pkl", "checkpoint.json"):
+        (tmp_path / "legacy" / "checkpoints" / name).write_bytes((tmp_path / "checkpoints" / name).read_bytes())
+    (tmp_path / "legacy" / "checkpoints" / REPLAY_STARTS).write_bytes(pickle.dumps([pools["1-1"] for pools in saved]))
+    for run_dir in (tmp_path, tmp_path / "legacy"):
+        restored = load_checkpoint(config, run_dir).get_env().get_attr("pools")
+        assert [list(pools) for pools in restored] == [["1-1"], ["1-1"]]
+        for pools, kept in zip(restored, trained, strict=True):
+            assert [x for x, _ in pools["1-1"]] == [x for x, _ in kept]
+            for (_, frames), (_, kept_frames) in zip(pools["1-1"], kept, strict=True):
                 assert frames.dtype == np.uint8
                 np.testing.assert_array_equal(frames, kept_frames)
     model.get_env().close()

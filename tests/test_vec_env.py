@@ -35,7 +35,7 @@ def test_bad_vec_env_arguments():
     with pytest.raises(ValueError, match="unknown action set 'x'"):
         make_mario_vec_env(2, vec_env="subproc", env_kwargs={"action_set": "x"})
     # any argument of make_mario_env fails in the caller, not in a worker
-    with pytest.raises(ValueError, match=r"replay_start_probability needs one level, actual levels: 1-1, 1-2"):
-        make_mario_vec_env(2, "1-1,1-2", vec_env="subproc", env_kwargs={"replay_start_probability": 0.5})
+    with pytest.raises(ValueError, match=r"replay_start_probability must be in \[0, 1\], actual value: 2"):
+        make_mario_vec_env(2, "1-1,1-2", vec_env="subproc", env_kwargs={"replay_start_probability": 2})
     with pytest.raises(ValueError, match=r"repeat_action_probability must be in \[0, 1\), actual value: 1.5"):
         make_mario_vec_env(2, vec_env="subproc", env_kwargs={"repeat_action_probability": 1.5})

@@ -244,7 +244,8 @@ def test_replay_start_resumes_the_farthest_episode_at_the_frame_the_seed_draws()
         assert info["replayed_frames"] == cut  # on every step of the episode
         replays += cut > 0
     assert 5 < replays < 25  # both branches taken
-    assert len(env.pool) == 1 and env.pool[0][0] == 70  # the 30-frame episode stays the farthest
+    assert list(env.pools) == ["1-1"] and len(env.pools["1-1"]) == 1
+    assert env.pools["1-1"][0][0] == 70  # the 30-frame episode stays the farthest
 
 
 def test_replay_start_keeps_the_farthest_episodes_up_to_their_best_frame():
@@ -254,22 +255,60 @@ def test_replay_start_keeps_the_farthest_episodes_up_to_their_best_frame():
     for length in (3, 6, 2, 9, 10):  # best x_pos 60 (frame 2), 95 (6), 60 (2), 95 (6), 99 (10)
         played(env, [1] * (length - 1) + [2])
         env.reset()
-    assert sorted((x, list(frames)) for x, frames in env.pool) == [
+    assert sorted((x, list(frames)) for x, frames in env.pools["1-1"]) == [
         (95, [1, 1, 1, 1, 1, 2]),  # the second 95 took the 60's place, then the 99 took the first 95's
         (99, [1] * 9 + [2]),
     ]
     assert game.t == 0  # probability 0: every episode from the game's start
 
 
-def test_replay_start_takes_a_pool_kept_elsewhere_up_to_its_size():
+def test_replay_start_takes_pools_kept_elsewhere_up_to_their_size():
     env = ReplayStart(ScriptedGame([0.0] * 10), 0.5, pool_size=2)
-    env.set_pool([(70, [1, 2, 3]), (90, np.array([4, 4])), (50, [0])])
-    assert [(x, frames.tolist(), frames.dtype) for x, frames in env.pool] == [
+    env.set_pools({"1-1": [(70, [1, 2, 3]), (90, np.array([4, 4])), (50, [0])], "1-2": [(30, [2])]})
+    assert [(x, frames.tolist(), frames.dtype) for x, frames in env.pools["1-1"]] == [
         (70, [1, 2, 3], np.uint8),  # the farthest two, as uint8 frame actions
         (90, [4, 4], np.uint8),
     ]
-    env.set_pool([])
-    assert env.pool == []
+    assert [(x, frames.tolist()) for x, frames in env.pools["1-2"]] == [(30, [2])]
+    env.set_pools({})
+    assert env.pools == {}
+
+
+def test_replay_start_keeps_each_levels_episodes_apart_and_replays_the_drawn_levels(monkeypatch):
+    """Over a game that draws its stage at each reset, an episode joins its own level's pool, and a
+    replay goes on along an episode of the level the reset drew, never another level's frames."""
+    import sb3_mario.env.levels
+    from sb3_mario.env.levels import RandomStageGame
+
+    games = {}
+
+    def fake(world: int, stage: int, buttons: list, render_mode: str | None = None) -> ScriptedGame:
+        # stage 1's x_pos grows by 1 per frame from 41, stage 2's by 2 from 102
+        xs = [40 + t for t in range(1, 101)] if stage == 1 else [100 + 2 * t for t in range(1, 101)]
+        games[f"{world}-{stage}"] = ScriptedGame([0.0] * 100, xs=xs, level=(world, stage))
+        return games[f"{world}-{stage}"]
+
+    monkeypatch.setattr(sb3_mario.env.levels, "make_game", fake)
+    env = ReplayStart(RandomStageGame(["1-1", "1-2"], action_sets()["right_only"]), 1.0, pool_size=2, margin=1)
+    action = {"1-1": 1, "1-2": 2}  # each level's episodes press their own button
+    _, info = env.reset(seed=0)
+    replays = 0
+    for _ in range(12):
+        played(env, [action[f"{info['world']}-{info['stage']}"]] * 10)
+        for game in games.values():
+            game.actions.clear()
+        _, info = env.reset()
+        level, cut = f"{info['world']}-{info['stage']}", info["replayed_frames"]
+        assert games[level].actions == [action[level]] * cut  # a replay of that level's episode
+        assert all(not game.actions for name, game in games.items() if name != level)
+        replays += cut > 0
+    assert replays > 3
+    assert sorted(env.pools) == ["1-1", "1-2"]
+    for level, pool in env.pools.items():
+        for x, frames in pool:  # the frames of that level's episodes, up to their farthest x_pos
+            assert frames.tolist() == [action[level]] * len(frames)
+            assert x == (40 + len(frames) if level == "1-1" else 100 + 2 * len(frames))
+        assert max(len(frames) for _, frames in pool) > 10  # an episode that went on from a replay
 
 
 def test_replay_start_falls_back_to_the_games_start_when_a_replay_ends_the_episode():
@@ -286,7 +325,7 @@ def test_replay_start_falls_back_to_the_games_start_when_a_replay_ends_the_episo
     assert info["replayed_frames"] == 0 and game.t == 0
 
 
-def test_replay_start_checks_its_arguments_and_needs_one_level():
+def test_replay_start_checks_its_arguments():
     for kwargs, message in (
         ({"probability": 1.5}, r"probability must be in \[0, 1\], actual value: 1.5"),
         ({"probability": 0.5, "pool_size": 0}, "pool_size must be >= 1, actual value: 0"),
@@ -294,8 +333,6 @@ def test_replay_start_checks_its_arguments_and_needs_one_level():
     ):
         with pytest.raises(ValueError, match=message):
             ReplayStart(ScriptedGame([0.0]), **kwargs)
-    with pytest.raises(ValueError, match="replay_start_probability needs one level, actual levels: 1-1, 1-2"):
-        make_mario_env("1-1,1-2", replay_start_probability=0.5)
     with pytest.raises(ValueError, match=r"replay_start_probability must be in \[0, 1\], actual value: -0.1"):
         make_mario_env("1-1", replay_start_probability=-0.1)
 

@@ -97,7 +97,7 @@ def make_mario_env(
         0.25 in Machado et al. 2018 and ALE v5), so a memorised sequence of actions cannot win
     :param replay_start_probability: chance that a reset starts part-way along one of the farthest
         earlier episodes of this env, replayed frame by frame (0, the default, never; see
-        :class:`~sb3_mario.env.wrappers.ReplayStart`); one level only
+        :class:`~sb3_mario.env.wrappers.ReplayStart`, which keeps each level's episodes apart)
     :param reward_scale: every reward is multiplied by this (1, the default: the game's own, up to 15 per
         frame); 0.1 brings a step's reward to the order of 1, where Huber's delta of 1 and Adam's epsilon
         were tuned (DQN clips Atari rewards to [-1, 1])
@@ -124,8 +124,6 @@ def make_mario_env(
         raise ValueError(f"replay_start_probability must be in [0, 1], actual value: {replay_start_probability}")
     buttons = _buttons(action_set)
     levels = level_names(level)
-    if replay_start_probability > 0 and len(levels) > 1:
-        raise ValueError(f"replay_start_probability needs one level, actual levels: {', '.join(levels)}")
     if len(levels) == 1:
         env: gym.Env = make_game(*parse_level(levels[0]), buttons, render_mode)
     else:

@@ -251,9 +251,14 @@ class ReplayStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
     the current episode are ``info["replayed_frames"]`` after reset and every step (0 for an episode
     from the game's start).
 
+    Each level keeps its own pool, named ``"<world>-<stage>"`` after the reset's info: over a game
+    that draws its stage at each reset (:class:`~sb3_mario.env.levels.RandomStageGame`), a replay
+    goes on along an earlier episode of the stage that reset drew, so every stage's starts spread
+    over the part of it the agent has reached.
+
     :param env: the game: one emulator frame per step, deterministic from its reset
     :param probability: chance that a reset starts along an earlier episode
-    :param pool_size: farthest episodes kept (by their best ``x_pos``)
+    :param pool_size: farthest episodes kept per level (by their best ``x_pos``)
     :param margin: frames before an episode's farthest point where no start is cut (60: one second
         of play, so that a start is not a moment before the death that ended that episode)
     """
@@ -270,8 +275,9 @@ class ReplayStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self._probability = probability
         self._pool_size = pool_size
         self._margin = margin
-        #: (best x_pos, frames up to and including the one that reached it) of the farthest episodes
-        self.pool: list[tuple[int, np.ndarray]] = []
+        #: per level, (best x_pos, frames up to and including the one that reached it) of its farthest episodes
+        self.pools: dict[str, list[tuple[int, np.ndarray]]] = {}
+        self._level = ""
         self._actions: list[int] = []
         self._best_x = -1
         self._best_frame = 0
@@ -280,10 +286,10 @@ class ReplayStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         self._keep_episode()
         obs, info = self.env.reset(seed=seed, options=options)
-        self._actions, self._replayed = [], 0
-        self._best_x, self._best_frame = int(info["x_pos"]), 0
-        if self.pool and self.np_random.random() < self._probability:
-            _, frames = self.pool[int(self.np_random.integers(len(self.pool)))]
+        self._start(info)
+        pool = self.pools.get(self._level)
+        if pool and self.np_random.random() < self._probability:
+            _, frames = pool[int(self.np_random.integers(len(pool)))]
             cut = int(self.np_random.integers(0, max(len(frames) - self._margin, 0) + 1))
             for action in frames[:cut]:
                 obs, _, terminated, truncated, info = self._step(int(action))
@@ -295,17 +301,19 @@ class ReplayStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
                         stacklevel=2,
                     )
                     obs, info = self.env.reset()
-                    self._actions, self._best_x, self._best_frame = [], int(info["x_pos"]), 0
+                    self._start(info)
                     break
             self._replayed = len(self._actions)
         info["replayed_frames"] = self._replayed
         return obs, info
 
-    def set_pool(self, pool: list[tuple[int, np.ndarray]]) -> None:
-        """Take a pool kept elsewhere, as a run resumed from its checkpoint does (the farthest
-        ``pool_size`` of its entries: best ``x_pos`` and the frames up to it)."""
-        entries = sorted(((int(x), np.asarray(frames, dtype=np.uint8)) for x, frames in pool), key=lambda e: e[0])
-        self.pool = entries[-self._pool_size :]
+    def set_pools(self, pools: dict[str, list[tuple[int, np.ndarray]]]) -> None:
+        """Take pools kept elsewhere, as a run resumed from its checkpoint does: per level, the
+        farthest ``pool_size`` of its entries (best ``x_pos`` and the frames up to it)."""
+        self.pools = {}
+        for level, pool in pools.items():
+            entries = sorted(((int(x), np.asarray(frames, dtype=np.uint8)) for x, frames in pool), key=lambda e: e[0])
+            self.pools[level] = entries[-self._pool_size :]
 
     def step(self, action: Any):
         return self._step(int(action))
@@ -320,13 +328,20 @@ class ReplayStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
         info["replayed_frames"] = self._replayed
         return obs, reward, terminated, truncated, info
 
+    def _start(self, info: dict[str, Any]) -> None:
+        """Begin recording an episode from the game's reset (``info``: the reset's)."""
+        self._level = f"{info['world']}-{info['stage']}"
+        self._actions, self._replayed = [], 0
+        self._best_x, self._best_frame = int(info["x_pos"]), 0
+
     def _keep_episode(self) -> None:
-        """Put the episode just played in the pool when it is among the farthest."""
+        """Put the episode just played in its level's pool when it is among that level's farthest."""
         if not self._actions:
             return
         entry = (self._best_x, np.array(self._actions[: self._best_frame], dtype=np.uint8))
-        if len(self.pool) < self._pool_size:
-            self.pool.append(entry)
-        elif self._best_x > min(x for x, _ in self.pool):
-            self.pool[min(range(len(self.pool)), key=lambda i: self.pool[i][0])] = entry
+        pool = self.pools.setdefault(self._level, [])
+        if len(pool) < self._pool_size:
+            pool.append(entry)
+        elif self._best_x > min(x for x, _ in pool):
+            pool[min(range(len(pool)), key=lambda i: pool[i][0])] = entry
         self._actions = []

@@ -10,7 +10,7 @@ import pickle
 import signal
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -20,6 +20,7 @@ import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv
 
+from sb3_mario.env.levels import level_names
 from sb3_mario.run.episodes import EPISODE_FIELDS, from_start, read_episodes
 from sb3_mario.run.evaluation import Episode, Player, play_episodes, summarize
 
@@ -128,21 +129,32 @@ def _atomic(save: Any, path: Path) -> None:
 REPLAY_STARTS = "replay_starts.pkl"
 
 
-def replay_start_pools(env: VecEnv | None) -> list[list[tuple[int, np.ndarray]]] | None:
-    """Each env's pool of :class:`~sb3_mario.env.wrappers.ReplayStart` (``None`` without replayed starts)."""
-    if env is None or not env.has_attr("pool"):
+def replay_start_pools(env: VecEnv | None) -> list[dict[str, list[tuple[int, np.ndarray]]]] | None:
+    """Each env's pools of :class:`~sb3_mario.env.wrappers.ReplayStart`, by level (``None`` without replayed
+    starts)."""
+    if env is None or not env.has_attr("pools"):
         return None
-    return env.get_attr("pool")
+    return env.get_attr("pools")
 
 
-def restore_replay_start_pools(env: VecEnv, path: Path) -> None:
-    """Give each env the pool a checkpoint saved in ``path``, when both have replayed starts and as many envs."""
-    if not path.is_file() or not env.has_attr("pool"):
+def restore_replay_start_pools(env: VecEnv, path: Path, level: str | Sequence[str]) -> None:
+    """Give each env the pools a checkpoint saved in ``path``, when both have replayed starts and as many envs.
+
+    :param level: the run's level setting; a checkpoint written when an env kept one pool (a list, not pools by
+        level) holds that one level's
+    """
+    if not path.is_file() or not env.has_attr("pools"):
         return
-    pools = pickle.loads(path.read_bytes())
-    if len(pools) == env.num_envs:
-        for i, pool in enumerate(pools):
-            env.env_method("set_pool", pool, indices=[i])
+    saved = pickle.loads(path.read_bytes())
+    if len(saved) != env.num_envs:
+        return
+    levels = level_names(level)
+    for i, pools in enumerate(saved):
+        if isinstance(pools, list):  # one pool per env, as checkpoints of single-level runs kept them before
+            if len(levels) != 1:
+                return
+            pools = {levels[0]: pools}
+        env.env_method("set_pools", pools, indices=[i])
 
 
 class CheckpointCallback(BaseCallback):

@@ -205,7 +205,7 @@ def load_checkpoint(config: RunConfig, run_dir: Path, vec_env: str | None = None
     elif meta.get("replay_buffer"):
         print(f"{buffer_path} is gone: a new replay buffer is filled with {warm_up} transitions first")
     model.learning_starts = warm_up + (0 if keeps_buffer else steps)
-    restore_replay_start_pools(env, run_dir / CHECKPOINTS / REPLAY_STARTS)
+    restore_replay_start_pools(env, run_dir / CHECKPOINTS / REPLAY_STARTS, config.settings.level)
     return model
 
 
