@@ -26,15 +26,17 @@ ZOO_NAMES = ("double_dqn", "ddqn")
 
 
 def register() -> None:
-    """Add DoubleDQN and its sampler/converter to rl_zoo3's tables (idempotent)."""
+    """Add DoubleDQN and its sampler/converter to rl_zoo3's tables, and the package's name to the namespace
+    where rl_zoo3 evaluates a ``replay_buffer_class`` string (idempotent)."""
     try:
-        from rl_zoo3 import hyperparams_opt, utils
+        from rl_zoo3 import exp_manager, hyperparams_opt, utils
     except ImportError:
         raise ConfigError("rl_zoo3 is not installed: pip install 'sb3-mario[zoo]'") from None
     for name in ZOO_NAMES:
         utils.ALGOS[name] = DoubleDQN
         hyperparams_opt.HYPERPARAMS_SAMPLER[name] = zoo_sampler
         hyperparams_opt.HYPERPARAMS_CONVERTER[name] = convert_params
+    exp_manager.sb3_mario = sys.modules["sb3_mario"]  # "sb3_mario.agent.buffers.FrameDedupReplayBuffer" evaluates
 
 
 def run(script: str, argv: Sequence[str]) -> int:
@@ -55,16 +57,12 @@ def zoo_hyperparams(preset: str) -> dict[str, dict[str, Any]]:
     """A preset, through the one merge (:func:`~sb3_mario.run.config.resolve`), as an RL Zoo
     hyperparams table: one entry per env id.
 
-    rl_zoo3 2.9 evaluates a ``replay_buffer_class`` string in its own namespace (where our names do
-    not exist) and its ``enjoy`` expects a string there, so the zoo tables use SB3's default buffer;
-    n-step returns given to our buffer (``replay_buffer_kwargs``) become SB3's own ``n_steps``, which
-    builds its ``NStepReplayBuffer`` with the algorithm's ``gamma``. The policy stays a dotted path,
-    which rl_zoo3 imports.
+    The entry is the preset's own. rl_zoo3 2.9 evaluates a ``replay_buffer_class`` string in its own
+    module, where :func:`register` (``sb3-mario zoo``) puts the package's name, so a dotted path to
+    ``FrameDedupReplayBuffer`` is the class; ``DoubleDQN`` gives that buffer its ``gamma`` for n-step
+    returns (:func:`~sb3_mario.agent.buffers.with_algorithm_gamma`). rl_zoo3's own scripts import the
+    policy's dotted path.
     """
     entry = resolve(preset=preset).hyperparams
-    entry.pop("replay_buffer_class", None)
-    n_steps = (entry.pop("replay_buffer_kwargs", None) or {}).get("n_steps", 1)
-    if n_steps > 1:
-        entry["n_steps"] = n_steps
     ids = [*(env_id(level) for level in ALL_LEVELS), RANDOM_STAGES_ID]
     return {id_: copy.deepcopy(entry) for id_ in ids}

@@ -184,6 +184,21 @@ def test_n_step_buffers_get_the_algorithms_gamma():
         split_hyperparams({**preset, "gamma": 0.99, "replay_buffer_kwargs": {"n_steps": 3, "gamma": 0.9}}, "ddqn")
 
 
+def test_double_dqn_gives_an_n_step_frame_dedup_buffer_its_gamma():
+    """In Python, as rl_zoo3 builds it: n_steps through replay_buffer_kwargs, no gamma there."""
+    from sb3_mario import DoubleDQN, make_mario_vec_env
+    from sb3_mario.errors import ConfigError
+
+    env = make_mario_vec_env(1, "1-1", seed=0)
+    kwargs = {"buffer_size": 100, "replay_buffer_class": FrameDedupReplayBuffer, "device": "cpu"}
+    model = DoubleDQN("MarioCnnPolicy", env, gamma=0.8, replay_buffer_kwargs={"n_steps": 3}, **kwargs)
+    assert model.replay_buffer.gamma == 0.8 and model.replay_buffer.n_steps == 3
+    assert DoubleDQN("MarioCnnPolicy", env, gamma=0.8, **kwargs).replay_buffer.gamma == 0.99  # one step: unused
+    with pytest.raises(ConfigError, match=r"must equal the algorithm's gamma \(0.8\), actual value: 0.9"):
+        DoubleDQN("MarioCnnPolicy", env, gamma=0.8, replay_buffer_kwargs={"n_steps": 3, "gamma": 0.9}, **kwargs)
+    env.close()
+
+
 def prioritized(n_steps: int = 1, **kwargs) -> tuple[FrameDedupReplayBuffer, FrameDedupReplayBuffer]:
     """The same 90 transitions of 2 envs in a prioritized buffer and in a uniform one."""
     kw = {"device": "cpu", "n_envs": 2, "n_steps": n_steps, "gamma": 0.9}

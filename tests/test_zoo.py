@@ -67,6 +67,7 @@ def test_zoo_trains_and_enjoys_and_we_evaluate(
     out = run(*enjoy, "--algo", algo, "--env", ENV, "-f", "logs", "--no-render", "-n", "100", cwd=tmp_path)
     assert "Mean reward" in out and "Success rate: 0.00%" in out
     from sb3_mario import DoubleDQN
+    from sb3_mario.agent.presets import get_preset
     from sb3_mario.run.evaluation import PlaySettings, evaluate
 
     assert evaluate(model, PlaySettings(episodes=1), output=tmp_path / "eval.json")["episodes"] == 1  # in-process
@@ -75,6 +76,9 @@ def test_zoo_trains_and_enjoys_and_we_evaluate(
     loaded = DoubleDQN.load(model)
     # rl_zoo3 collects whole rollouts: train_freq 4 steps x n_envs 2 = 8 transitions at a time
     assert 500 <= loaded.num_timesteps < 508 and type(loaded.q_net.features_extractor).__name__ == "MarioCNN"
+    if algo == "double_dqn":  # the preset's buffer, with 3-step returns at the preset's gamma
+        assert loaded.replay_buffer_class.__name__ == "FrameDedupReplayBuffer"
+        assert loaded.replay_buffer_kwargs == {**get_preset("ddqn")["replay_buffer_kwargs"], "gamma": 0.9}
 
 
 def test_zoo_optimize_uses_our_sampler(tmp_path: Path):
@@ -127,13 +131,7 @@ def test_our_train_reads_the_zoo_file(tmp_path: Path):
     from sb3_mario.run.config import resolve
 
     config = resolve(config_file=CONFIGS / "double_dqn.py")
-    hp = config.hyperparams
-    # the zoo table names the policy by import path and leaves the replay buffer to SB3's default,
-    # whose own n_steps gives the preset's 3-step returns
-    differ = {"policy", "replay_buffer_class", "replay_buffer_kwargs", "n_steps"}
-    assert {k: v for k, v in hp.items() if k not in differ} == {
-        k: v for k, v in get_preset("ddqn").items() if k not in differ
-    }
-    assert "replay_buffer_class" not in hp and "replay_buffer_kwargs" not in hp
-    assert hp["n_steps"] == get_preset("ddqn")["replay_buffer_kwargs"]["n_steps"] == 3
-    assert config.split().policy is MarioCnnPolicy
+    assert config.hyperparams == get_preset("ddqn")  # the zoo table is the preset, entry for entry
+    hp = config.split()
+    assert hp.policy is MarioCnnPolicy
+    assert hp.model_kwargs["replay_buffer_kwargs"]["gamma"] == get_preset("ddqn")["gamma"]

@@ -15,6 +15,27 @@ from stable_baselines3.common.vec_env import VecNormalize
 
 from sb3_mario.agent.augmentation import random_shift
 from sb3_mario.agent.sum_tree import SumTree
+from sb3_mario.errors import ConfigError
+
+
+def with_algorithm_gamma(buffer_kwargs: dict[str, Any] | None, gamma: float) -> dict[str, Any]:
+    """A copy of n-step ``replay_buffer_kwargs`` whose sums discount with the algorithm's ``gamma``.
+
+    SB3 gives the algorithm's ``gamma`` to its own ``NStepReplayBuffer`` only; a buffer class given by
+    name gets what its kwargs say, 0.99 by default. Here the algorithm's is filled in when ``n_steps > 1``
+    and no ``gamma`` is given (one-step kwargs come back as they are).
+
+    :raises ConfigError: when the kwargs give a ``gamma`` other than the algorithm's
+    """
+    kwargs = dict(buffer_kwargs or {})
+    if kwargs.get("n_steps", 1) <= 1:
+        return kwargs
+    if kwargs.setdefault("gamma", gamma) != gamma:
+        raise ConfigError(
+            f"replay_buffer_kwargs gamma must equal the algorithm's gamma ({gamma}), "
+            f"actual value: {kwargs['gamma']} (leave it out: the algorithm's is used)"
+        )
+    return kwargs
 
 
 class PrioritizedSamples(NamedTuple):
@@ -46,8 +67,9 @@ class FrameDedupReplayBuffer(ReplayBuffer):
     discounted sum of up to ``n_steps`` rewards, stopping at the episode's end, the observation
     after the last of them, and ``discounts = gamma ** k`` for the bootstrap (``DQN.train`` and
     ``DoubleDQN.train`` use it). SB3 sets up n-step returns only for its own buffer, so give them
-    through ``replay_buffer_kwargs``: ``{"n_steps": 3}`` in sb3-mario's configs, which add the
-    algorithm's ``gamma`` (``{"n_steps": 3, "gamma": 0.9}`` with SB3 alone).
+    through ``replay_buffer_kwargs``: ``{"n_steps": 3}`` to ``DoubleDQN`` and in sb3-mario's configs,
+    which add the algorithm's ``gamma`` (:func:`with_algorithm_gamma`; ``{"n_steps": 3, "gamma": 0.9}``
+    with SB3's ``DQN`` alone).
 
     With ``shift_pad > 0`` every sampled ``obs`` and ``next_obs`` is shifted by up to that many pixels
     (DrQ's augmentation, :func:`~sb3_mario.agent.augmentation.random_shift`), each by its own draw; the

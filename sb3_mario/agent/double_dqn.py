@@ -16,6 +16,7 @@ from stable_baselines3.dqn.policies import QNetwork
 from torch.nn import functional as F
 
 from sb3_mario.agent.averaging import average_copy, average_weight, update_average
+from sb3_mario.agent.buffers import FrameDedupReplayBuffer, with_algorithm_gamma
 from sb3_mario.agent.overlap import BackgroundUpdates, acting_copy, copy_weights
 from sb3_mario.agent.policies import MarioCnnPolicy
 from sb3_mario.errors import ConfigError
@@ -118,6 +119,9 @@ class DoubleDQN(DQN):
         # here, not in __init__: load() sets average_tau (the saved one, or a new one given to it) before this
         if not 0.0 <= self.average_tau <= 1.0:
             raise ConfigError(f"average_tau must be in [0, 1] (0: no average), actual value: {self.average_tau}")
+        if isinstance(self.replay_buffer_class, type) and issubclass(self.replay_buffer_class, FrameDedupReplayBuffer):
+            # n-step sums with this algorithm's gamma, as SB3 does for its own n-step buffer
+            self.replay_buffer_kwargs = with_algorithm_gamma(self.replay_buffer_kwargs, self.gamma)
         super()._setup_model()
         if self.average_tau > 0:
             self.q_net_average = average_copy(self.q_net)

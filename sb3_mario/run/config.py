@@ -426,13 +426,10 @@ def _n_step_gamma(hp: dict[str, Any], algo: type) -> None:
         )
     if buffer_kwargs.get("n_steps", 1) <= 1:
         return
+    from sb3_mario.agent.buffers import with_algorithm_gamma
+
     gamma = hp.get("gamma", constructor_defaults(algo)["gamma"])
-    if buffer_kwargs.setdefault("gamma", gamma) != gamma:
-        raise ConfigError(
-            f"replay_buffer_kwargs gamma must equal the algorithm's gamma ({gamma}), "
-            f"actual value: {buffer_kwargs['gamma']} (leave it out: the algorithm's is used)"
-        )
-    hp["replay_buffer_kwargs"] = buffer_kwargs
+    hp["replay_buffer_kwargs"] = with_algorithm_gamma(buffer_kwargs, gamma)
 
 
 def read_hyperparams_file(path: str | Path, level: str) -> dict[str, Any]:
