@@ -329,6 +329,31 @@ def test_branch_goes_on_from_a_chosen_model_with_its_own_config(run: Path, tmp_p
     assert json.loads((run / "checkpoints" / "checkpoint.json").read_text())["num_timesteps"] == 600  # untouched
 
 
+def test_a_branch_of_a_checkpoint_keeps_its_replay_buffer(run: Path, tmp_path: Path):
+    import pickle
+
+    from sb3_mario import DoubleDQN
+
+    copy = tmp_path / "kept"  # a copy of the checkpoint, as taken while the run went on
+    shutil.copytree(run / "checkpoints", copy)
+    branch = tmp_path / "branch"
+    result = cli("branch", str(run), str(copy / "model.zip"), "--run-dir", str(branch))
+    assert f"a branch of {run} at step 600" in result.stdout
+    meta = json.loads((branch / "checkpoints" / "checkpoint.json").read_text())
+    assert (meta["num_timesteps"], meta["replay_buffer"]) == (600, True)
+    saved = (copy / "replay_buffer.pkl").read_bytes()
+    assert (branch / "checkpoints" / "replay_buffer.pkl").read_bytes() == saved
+
+    cli("train", "--resume", str(branch), "--timesteps", "700", "--eval-freq", "0")
+    after = DoubleDQN.load(branch / "checkpoints" / "model.zip")
+    assert after.num_timesteps == 700 and after.learning_starts == 100  # the buffer went on: no new warm-up
+    before, went_on = pickle.loads(saved), pickle.loads((branch / "checkpoints" / "replay_buffer.pkl").read_bytes())
+    assert went_on.full and 0 < before.pos < went_on.pos  # the saved ring, written on from where it was
+    np.testing.assert_array_equal(went_on.frames[: before.pos], before.frames[: before.pos])
+    np.testing.assert_array_equal(went_on.rewards[went_on.pos :], before.rewards[went_on.pos :])
+    assert (copy / "replay_buffer.pkl").read_bytes() == saved  # the copy is untouched
+
+
 def test_plot_draws_both_panels(run: Path, tmp_path: Path):
     from sb3_mario.run.plotting import plot_runs
 

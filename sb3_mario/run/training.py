@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import shlex
 import shutil
 import sys
@@ -251,11 +252,13 @@ def branch(source: str | Path, model_path: str | Path, run_dir: str | Path) -> i
     """Make ``run_dir`` a new run that goes on from ``model_path``, one of the models of run ``source``.
 
     The branch gets the source's ``config.yaml``, the rows of its ``episodes.csv`` up to the
-    model's step, and the model as its checkpoint, with no replay buffer: :func:`resume` then fills
-    a new buffer with ``learning_starts`` transitions and continues from the model's step
-    (timesteps, exploration schedule and episode numbering carry on). Edit the branch's
-    ``config.yaml`` before resuming it to try another learning rate, buffer or number of envs from
-    the same point.
+    model's step, and the model as its checkpoint. A checkpoint's ``model.zip`` (of the run, or a copy
+    of its ``checkpoints`` folder) brings the replay buffer and the replayed starts saved beside it
+    (hard links where the filesystem allows), so that the branch goes on exactly as the run would have;
+    any other model comes with no replay buffer, and :func:`resume` then fills a new one with
+    ``learning_starts`` transitions. Either way the branch continues from the model's step (timesteps,
+    exploration schedule and episode numbering carry on). Edit the branch's ``config.yaml`` before
+    resuming it to try another learning rate, buffer or number of envs from the same point.
 
     :param source: the run folder the model comes from
     :param model_path: a checkpoint, an evaluation's best model, a copy of either or an export
@@ -278,4 +281,27 @@ def branch(source: str | Path, model_path: str | Path, run_dir: str | Path) -> i
     checkpoint = CheckpointCallback(run_dir / CHECKPOINTS, config.settings.checkpoint_freq, config=config.to_dict())
     checkpoint.init_callback(model)
     checkpoint.save()  # its checkpoint.json, written last, marks the branch complete
+    kept = _saved_buffer(Path(model_path), steps)
+    if kept:
+        for path in kept:
+            target = run_dir / CHECKPOINTS / path.name
+            try:
+                os.link(path, target)
+            except OSError:  # another filesystem
+                shutil.copyfile(path, target)
+        meta_path = run_dir / CHECKPOINTS / "checkpoint.json"
+        meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), "replay_buffer": True}))
     return steps
+
+
+def _saved_buffer(model_path: Path, steps: int) -> list[Path]:
+    """The replay buffer (and replayed starts) saved beside a checkpoint's ``model.zip`` of step ``steps``."""
+    meta_path = model_path.with_name("checkpoint.json")
+    buffer_path = model_path.with_name("replay_buffer.pkl")
+    if model_path.name != "model.zip" or not meta_path.is_file() or not buffer_path.is_file():
+        return []
+    meta = json.loads(meta_path.read_text())
+    if int(meta.get("num_timesteps", -1)) != steps or not meta.get("replay_buffer"):
+        return []
+    starts = model_path.with_name(REPLAY_STARTS)
+    return [buffer_path, *([starts] if starts.is_file() else [])]
