@@ -124,6 +124,9 @@ def _atomic(save: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
+#: A checkpoint's file of the replay buffer, when the run saves it (``save_replay_buffer``).
+REPLAY_BUFFER = "replay_buffer.pkl"
+
 #: A checkpoint's file of the episodes that training envs with replayed starts replay from, kept beside the replay
 #: buffer: without it a resumed run would start again from the game's start until its envs got as far as before.
 REPLAY_STARTS = "replay_starts.pkl"
@@ -162,7 +165,7 @@ class CheckpointCallback(BaseCallback):
 
     Checkpoints fall on multiples of ``save_freq`` env steps, counted over all envs and across
     resumes (as :class:`EvalCallback`'s evaluations), also after a resume from a checkpoint taken
-    elsewhere, as on a signal. Each checkpoint is ``model.zip`` (+ ``replay_buffer.pkl``, and
+    elsewhere, as on a signal. Each checkpoint is ``model.zip`` (+ :data:`REPLAY_BUFFER`, and
     :data:`REPLAY_STARTS` when the training envs replay starts) and
     ``checkpoint.json`` with the step count, written last, so the newest ``checkpoint.json`` always
     names a complete pair. Unlike SB3's ``CheckpointCallback`` one checkpoint is kept (a replay
@@ -201,19 +204,25 @@ class CheckpointCallback(BaseCallback):
             self._next = (self.num_timesteps // self.save_freq + 1) * self.save_freq
         return True
 
-    def save(self) -> None:
-        """Write a checkpoint now."""
+    def save(self, buffer_in_place: bool = False) -> None:
+        """Write a checkpoint now.
+
+        :param buffer_in_place: the caller has already put a replay buffer of this model's step (and its
+            replayed starts) in ``save_path``, as :func:`~sb3_mario.run.training.branch` does: the
+            checkpoint names it as its own
+        """
         self.save_path.mkdir(parents=True, exist_ok=True)
         tmp = self.save_path / "model.tmp.zip"  # SB3 appends ".zip" to names without it
         self.model.save(tmp)
         os.replace(tmp, self.save_path / "model.zip")
         if self.save_replay_buffer:
-            _atomic(self.model.save_replay_buffer, self.save_path / "replay_buffer.pkl")
+            _atomic(self.model.save_replay_buffer, self.save_path / REPLAY_BUFFER)
             pools = replay_start_pools(self.model.get_env())
             if pools is not None:
                 _atomic(lambda p: p.write_bytes(pickle.dumps(pools)), self.save_path / REPLAY_STARTS)
         steps = self.model.num_timesteps  # the model's own count: also right outside learn()
-        meta = {"num_timesteps": steps, "replay_buffer": self.save_replay_buffer, "config": self.config}
+        has_buffer = self.save_replay_buffer or buffer_in_place
+        meta = {"num_timesteps": steps, "replay_buffer": has_buffer, "config": self.config}
         _atomic(lambda p: p.write_text(json.dumps(meta)), self.save_path / "checkpoint.json")
         if self.verbose:
             print(f"Checkpoint at {steps} steps in {self.save_path}")

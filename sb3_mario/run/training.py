@@ -35,6 +35,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from sb3_mario.env import make_mario_vec_env
 from sb3_mario.errors import ConfigError
 from sb3_mario.run.callbacks import (
+    REPLAY_BUFFER,
     REPLAY_STARTS,
     CheckpointCallback,
     EvalCallback,
@@ -181,7 +182,7 @@ def load_checkpoint(config: RunConfig, run_dir: Path, vec_env: str | None = None
     """
     meta = read_checkpoint(run_dir)
     steps = int(meta["num_timesteps"])
-    buffer_path = run_dir / CHECKPOINTS / "replay_buffer.pkl"
+    buffer_path = run_dir / CHECKPOINTS / REPLAY_BUFFER
     keeps_buffer = bool(meta.get("replay_buffer")) and buffer_path.is_file()
     hp = config.split()
     env = make_train_env(config, steps, vec_env)
@@ -231,7 +232,7 @@ def resume(
     config = with_overrides(RunConfig.load(run_dir), hyperparams, settings)
     meta = read_checkpoint(run_dir)
     steps = int(meta["num_timesteps"])
-    buffer_path = run_dir / CHECKPOINTS / "replay_buffer.pkl"
+    buffer_path = run_dir / CHECKPOINTS / REPLAY_BUFFER
     keeps_buffer = bool(meta.get("replay_buffer")) and buffer_path.is_file()
     if meta.get("config") is not None:
         saved = RunConfig.from_dict(meta["config"], f"{run_dir}/{CHECKPOINTS}/checkpoint.json")
@@ -277,27 +278,25 @@ def branch(source: str | Path, model_path: str | Path, run_dir: str | Path) -> i
         truncate_episodes(run_dir / "episodes.csv", steps)
     config.save(run_dir)
     _write_command(run_dir)
-    # no buffer to save; the config is the source's, against which the branch's edits are applied
+    kept = _saved_buffer(Path(model_path), steps)
+    (run_dir / CHECKPOINTS).mkdir(exist_ok=True)
+    for path in kept:
+        target = run_dir / CHECKPOINTS / path.name
+        try:
+            os.link(path, target)
+        except OSError:  # another filesystem
+            shutil.copyfile(path, target)
+    # the config is the source's, against which the branch's edits are applied
     checkpoint = CheckpointCallback(run_dir / CHECKPOINTS, config.settings.checkpoint_freq, config=config.to_dict())
     checkpoint.init_callback(model)
-    checkpoint.save()  # its checkpoint.json, written last, marks the branch complete
-    kept = _saved_buffer(Path(model_path), steps)
-    if kept:
-        for path in kept:
-            target = run_dir / CHECKPOINTS / path.name
-            try:
-                os.link(path, target)
-            except OSError:  # another filesystem
-                shutil.copyfile(path, target)
-        meta_path = run_dir / CHECKPOINTS / "checkpoint.json"
-        meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), "replay_buffer": True}))
+    checkpoint.save(buffer_in_place=bool(kept))  # its checkpoint.json, written last, marks the branch complete
     return steps
 
 
 def _saved_buffer(model_path: Path, steps: int) -> list[Path]:
     """The replay buffer (and replayed starts) saved beside a checkpoint's ``model.zip`` of step ``steps``."""
     meta_path = model_path.with_name("checkpoint.json")
-    buffer_path = model_path.with_name("replay_buffer.pkl")
+    buffer_path = model_path.with_name(REPLAY_BUFFER)
     if model_path.name != "model.zip" or not meta_path.is_file() or not buffer_path.is_file():
         return []
     meta = json.loads(meta_path.read_text())
