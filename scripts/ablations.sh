@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The ablations of docs/results.md, one arm after another: each arm is `scripts/seeds.sh` (seeds 0 and 1, 400,000 env
-# steps unless STEPS says otherwise) on the ddqn preset with epsilon decaying over the preset's 100,000 steps
+# steps unless STEPS says otherwise) on docs/configs/ddqn-1-1-base.yml (the ddqn preset before these arms' recipe
+# became it) with epsilon decaying over its 100,000 steps
 # (exploration_fraction 100,000/STEPS: 0.25 at 400,000) and the arm's changes: up to a step, runs of different budgets
 # train alike and compare. Arms stack, as the changes kept do: `overlap` is compared with `ddqn`, then every arm trains
 # with overlapped updates, `overlap+sticky` is compared with `overlap`, and so on. `dqn` (SB3's DQN with the `ddqn`
@@ -25,7 +26,7 @@ cd "$(dirname "$0")/.."
 ALL="ddqn overlap overlap+sticky overlap+sticky+replay overlap+sticky+batch16"  # the queue
 ON_DEMAND="overlap+sticky+replay+per+scale overlap+sticky+replay+per+scale+fresh-jump+flag overlap+sticky+replay+per+scale+dqn-target overlap+sticky+replay+per+scale+lr-decay overlap+sticky+per+scale overlap+sticky+replay+scale overlap+sticky+replay+per overlap+sticky+dueling overlap+sticky+bf16 overlap+sticky+rr-half overlap+sticky+scale overlap+sticky+per overlap+shift dqn"
 AVERAGE=average_tau:0.005  # evaluated beside the online network, no change to training
-STICKY_ENV='no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25'  # the preset's env, sticky actions
+STICKY_ENV='no_progress_steps: 300, noop_max: 30, repeat_action_probability: 0.25'  # the base's env, sticky actions
 STICKY="env_kwargs:{$STICKY_ENV}"
 SHIFT='replay_buffer_kwargs:{n_steps: 3, shift_pad: 4}'  # DrQ's random shifts of sampled observations
 PER='replay_buffer_kwargs:{n_steps: 3, priority_alpha: 0.5}'  # prioritized replay (beta 0.5, the default)
@@ -34,7 +35,8 @@ REPLAY_SCALE="env_kwargs:{$STICKY_ENV, replay_start_probability: 0.5, reward_sca
 SCALE="env_kwargs:{$STICKY_ENV, reward_scale: 0.1}"
 UNSTUCK="env_kwargs:{$STICKY_ENV, replay_start_probability: 0.5, reward_scale: 0.1, fresh_jump: true, flag_bonus: 50}"
 arm() {  # name: the arm it is compared with (a blank line for none), then its `sb3-mario train` arguments
-    local budget=(--hyperparams "exploration_fraction:$(awk "BEGIN { print 100000 / ${STEPS:-400000} }")")
+    local budget=(--config docs/configs/ddqn-1-1-base.yml
+        --hyperparams "exploration_fraction:$(awk "BEGIN { print 100000 / ${STEPS:-400000} }")")
     local stack=(overlap_updates:true "$AVERAGE" "$REPLAY_SCALE" "$PER")  # overlap+sticky+replay+per+scale's changes
     case "$1" in
         ddqn) printf '%s\n' "" "${budget[@]}" ;;

@@ -170,11 +170,12 @@ def test_n_step_buffers_get_the_algorithms_gamma():
     from sb3_mario.errors import ConfigError
     from sb3_mario.run.config import split_hyperparams
 
-    preset = get_preset("ddqn")  # gamma 0.9, FrameDedupReplayBuffer, replay_buffer_kwargs {n_steps: 3}
-    assert split_hyperparams(preset, "ddqn").model_kwargs["replay_buffer_kwargs"] == {"n_steps": 3, "gamma": 0.9}
+    preset = get_preset("ddqn")  # gamma 0.9, FrameDedupReplayBuffer, 3-step returns with priorities
+    written = {"n_steps": 3, "priority_alpha": 0.5}
+    assert split_hyperparams(preset, "ddqn").model_kwargs["replay_buffer_kwargs"] == {**written, "gamma": 0.9}
     tuned = split_hyperparams({**preset, "gamma": 0.99}, "ddqn")
-    assert tuned.model_kwargs["replay_buffer_kwargs"] == {"n_steps": 3, "gamma": 0.99}
-    assert preset["replay_buffer_kwargs"] == {"n_steps": 3}  # the entry itself is left as written
+    assert tuned.model_kwargs["replay_buffer_kwargs"] == {**written, "gamma": 0.99}
+    assert preset["replay_buffer_kwargs"] == written  # the entry itself is left as written
     assert "gamma" not in split_hyperparams({**preset, "replay_buffer_kwargs": {}}, "ddqn").model_kwargs.get(
         "replay_buffer_kwargs", {}
     )

@@ -347,7 +347,7 @@ def test_a_checkpoint_keeps_the_episodes_replayed_starts_go_on_from_and_a_resume
 
     # without replayed starts a checkpoint has no such file
     plain = resolve(
-        hyperparams={"n_timesteps": 100, "n_envs": 1, "buffer_size": 200, "learning_starts": 40},
+        hyperparams={"n_timesteps": 100, "n_envs": 1, "buffer_size": 200, "learning_starts": 40, "env_kwargs": {}},
         settings={"vec_env": "dummy", "eval_freq": 0, "checkpoint_freq": 100, "device": "cpu"},
     )
     train(plain, tmp_path / "plain", progress_bar=False)

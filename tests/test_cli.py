@@ -427,6 +427,8 @@ def test_bad_input_gives_one_line_and_exit_2(run: Path, tmp_path: Path):
     ):
         shutil.copytree(run / "checkpoints", bad / name / "checkpoints")
         (bad / name / "config.yaml").write_text(text)
+    plain = tmp_path / "plain.zip"  # the run's average of weights as a plain model, which keeps no average
+    assert _in_process("export", str(run), "-o", str(plain), "--average").returncode == 0
     cases = [
         (["evaluate", str(tmp_path / "missing.zip")], "model file not found"),
         (["evaluate", str(corrupt)], "is not a DQN/DoubleDQN model zip"),
@@ -443,8 +445,8 @@ def test_bad_input_gives_one_line_and_exit_2(run: Path, tmp_path: Path):
             ["train", "--hyperparams", "average_tau:2", "--run-dir", str(tmp_path / "tau")],
             "average_tau must be in [0, 1] (0: no average), actual value: 2",
         ),
-        (["evaluate", str(run), "--average"], "this model keeps no average of its weights"),
-        (["export", str(run), "-o", str(tmp_path / "average.zip"), "--average"], "keeps no average of its weights"),
+        (["evaluate", str(plain), "--average"], "this model keeps no average of its weights"),
+        (["export", str(plain), "-o", str(tmp_path / "average.zip"), "--average"], "keeps no average of its weights"),
         (["train", "--resume", str(bad / "yaml")], "config.yaml is not valid YAML (line 2): expected ',' or ']'"),
         (["train", "--resume", str(bad / "key")], "config.yaml: unknown setting 'colour': valid settings are algo"),
         (["train", "--resume", str(bad / "type")], "config.yaml: setting eval_freq must be int, actual value: 'often'"),

@@ -1,4 +1,4 @@
-"""The hyperparams files under docs/configs: each is a preset scaled to another machine."""
+"""The hyperparams files under docs/configs: the ablations' base and its scaling to another machine."""
 
 from __future__ import annotations
 
@@ -16,13 +16,33 @@ def updates_per_env_step(hp: dict) -> float:
     return hp["gradient_steps"] / (hp["train_freq"] * hp["n_envs"])
 
 
-def test_the_14_env_config_is_the_ddqn_preset_with_more_envs():
+def test_the_base_is_the_ddqn_preset_without_the_recipe():
     from sb3_mario.agent.presets import get_preset
+    from sb3_mario.run.config import resolve
+
+    base = resolve(config_file=DOCS_CONFIGS / "ddqn-1-1-base.yml").hyperparams
+    preset = get_preset("ddqn")
+    assert {k for k in preset if base.get(k) != preset[k]} == {
+        "n_timesteps",
+        "replay_buffer_kwargs",
+        "exploration_fraction",
+        "env_kwargs",
+        "overlap_updates",
+        "average_tau",
+    }
+    assert (base["n_timesteps"], preset["n_timesteps"]) == (2_000_000, 800_000)
+    # epsilon falls over the same 100,000 env steps in both
+    assert base["exploration_fraction"] * base["n_timesteps"] == preset["exploration_fraction"] * preset["n_timesteps"]
+    assert base["replay_buffer_kwargs"] == {"n_steps": 3} and preset["replay_buffer_kwargs"]["n_steps"] == 3
+    assert base["env_kwargs"] == {k: preset["env_kwargs"][k] for k in ("no_progress_steps", "noop_max")}
+
+
+def test_the_14_env_config_is_the_base_with_more_envs():
     from sb3_mario.run.config import resolve
 
     config = resolve(config_file=DOCS_CONFIGS / "ddqn-1-1-14envs.yml")
     hp = config.hyperparams
-    preset = get_preset("ddqn")
+    preset = resolve(config_file=DOCS_CONFIGS / "ddqn-1-1-base.yml").hyperparams
     scaled = {"n_envs", "gradient_steps", "buffer_size", "learning_starts"}
     assert {k: v for k, v in hp.items() if k not in scaled} == {k: v for k, v in preset.items() if k not in scaled}
     assert (hp["n_envs"], hp["gradient_steps"], hp["buffer_size"]) == (14, 14, 500_000)

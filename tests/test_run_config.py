@@ -82,7 +82,18 @@ def test_prioritized_replay_needs_double_dqn():
     prioritized = {"replay_buffer_kwargs": {"n_steps": 3, "priority_alpha": 0.5}}
     assert resolve(hyperparams=prioritized).split()  # ddqn: fine
     with pytest.raises(ConfigError, match=r"prioritized replay .* needs algo ddqn: dqn neither weighs its loss"):
-        resolve(hyperparams=prioritized, settings={"algo": "dqn"}).split()
+        resolve("article", hyperparams=prioritized, settings={"algo": "dqn"}).split()
+
+
+def test_dqn_with_the_ddqn_preset_names_the_options_it_lacks():
+    with pytest.raises(
+        ConfigError,
+        match=r"^overrides: average_tau, overlap_updates need algo ddqn, dqn has no such option: for DQN's target "
+        r"with them give ddqn double_q:false; SB3's DQN takes a config without them, such as --preset article",
+    ):
+        resolve(settings={"algo": "dqn"})
+    base = Path(__file__).resolve().parents[1] / "docs" / "configs" / "ddqn-1-1-base.yml"
+    assert resolve(config_file=base, settings={"algo": "dqn"}).split().algo.__name__ == "DQN"
 
 
 def test_policy_names_come_from_the_algorithms_aliases():
@@ -91,10 +102,11 @@ def test_policy_names_come_from_the_algorithms_aliases():
     from sb3_mario.agent.policies import MarioCnnPolicy
 
     assert resolve(hyperparams={"policy": "MarioCnnPolicy"}).split().policy == "MarioCnnPolicy"
-    assert resolve(hyperparams={"policy": "CnnPolicy"}, settings={"algo": "dqn"}).split().policy == "CnnPolicy"
-    assert resolve(settings={"algo": "dqn"}).split().policy is MarioCnnPolicy  # the presets' dotted path
+    dqn = {"preset": "article", "settings": {"algo": "dqn"}}
+    assert resolve(hyperparams={"policy": "CnnPolicy"}, **dqn).split().policy == "CnnPolicy"
+    assert resolve(**dqn).split().policy is MarioCnnPolicy  # the presets' dotted path
     with pytest.raises(ConfigError, match=r"unknown policy 'MarioCnnPolicy' for DQN: valid policies are MlpPolicy"):
-        resolve(hyperparams={"policy": "MarioCnnPolicy"}, settings={"algo": "dqn"}).split()
+        resolve(hyperparams={"policy": "MarioCnnPolicy"}, **dqn).split()
     assert CnnPolicy in MarioCnnPolicy.__mro__
 
 
@@ -149,9 +161,8 @@ def test_configs_of_the_earlier_layout_load_with_the_values_in_force():
 
 def test_resume_applies_edits_and_lists_them():
     saved = resolve()
-    edited = with_overrides(
-        saved, {"learning_rate": 1e-4, "env_kwargs": {"no_progress_steps": 300, "noop_max": 10}}, {"eval_freq": 10}
-    )
+    env_kwargs = {**saved.hyperparams["env_kwargs"], "noop_max": 10}
+    edited = with_overrides(saved, {"learning_rate": 1e-4, "env_kwargs": env_kwargs}, {"eval_freq": 10})
     assert resume_changes(saved, edited, keeps_buffer=True) == [
         "settings.eval_freq: 50000 -> 10",
         "hyperparams.learning_rate: 0.00025 -> 0.0001",
@@ -177,7 +188,11 @@ def test_resume_refuses_what_cannot_change_within_a_run(edit, message):
 
 def test_a_kept_buffer_refuses_edits_of_what_built_it_and_a_new_buffer_takes_them():
     saved = resolve()
-    for edit in ({"buffer_size": 200_000}, {"n_envs": 4}, {"replay_buffer_kwargs": {"n_steps": 5}}):
+    for edit in (
+        {"buffer_size": 200_000},
+        {"n_envs": 4},
+        {"replay_buffer_kwargs": {"n_steps": 5, "priority_alpha": 0.5}},
+    ):
         edited = with_overrides(saved, edit)
         with pytest.raises(ConfigError, match=r"saved replay buffer was built with the old value: undo the edit, or"):
             resume_changes(saved, edited, keeps_buffer=True)

@@ -326,6 +326,12 @@ def check_hyperparams(hyperparams: dict[str, Any], algo: str, where: str = "conf
     """Refuse unknown keys and values of the wrong type before anything is built (imports the algorithm)."""
     defaults = constructor_defaults(algo_class(algo))
     unknown = sorted(set(hyperparams) - set(defaults) - set(ZOO_KEYS))
+    if unknown and algo != "ddqn" and set(unknown) <= set(constructor_defaults(algo_class("ddqn"))):
+        raise ConfigError(
+            f"{where}: {', '.join(unknown)} need algo ddqn, {algo} has no such option: for DQN's target with "
+            "them give ddqn double_q:false; SB3's DQN takes a config without them, such as --preset article "
+            "or --config docs/configs/ddqn-1-1-base.yml"
+        )
     if unknown:
         raise ConfigError(
             f"{where}: unknown hyperparameter {unknown[0]!r} for {algo}: valid keys are RL Zoo's "
