@@ -300,7 +300,10 @@ def test_double_dqn_weighs_its_loss_and_sets_the_sampled_priorities_to_the_td_er
         current = q_net(batch.observations).gather(1, batch.actions.long())
     expected_loss = (batch.weights * F.smooth_l1_loss(current, target, reduction="none")).mean().item()
     unweighted = F.smooth_l1_loss(current, target).item()
-    losses = model._gradient_steps([batch], list(model.policy.parameters()))
-    assert losses == [pytest.approx(expected_loss, rel=1e-5)] and expected_loss != pytest.approx(unweighted)
+    before = buffer.priorities.get(batch.slots)
+    updates = model._gradient_steps([batch], list(model.policy.parameters()))
+    assert updates.losses == [pytest.approx(expected_loss, rel=1e-5)] and expected_loss != pytest.approx(unweighted)
+    np.testing.assert_array_equal(buffer.priorities.get(batch.slots), before)  # set when the updates are recorded
+    model._record_updates(updates)
     expected = (np.abs((target - current).numpy()[:, 0]) + 1e-6) ** 0.5
     np.testing.assert_allclose(buffer.priorities.get(batch.slots), expected, rtol=1e-5)

@@ -92,7 +92,7 @@ def test_a_mixed_precision_step_is_a_bfloat16_rounding_of_the_float32_step(scrip
         model.mixed_precision = mixed
         with th.no_grad():
             q = model._q_values(model.q_net, batch.observations)
-        loss = model._gradient_steps([batch], params)[0]
+        loss = model._gradient_steps([batch], params).losses[0]
         delta = th.cat([(p.detach() - start[k]).flatten() for k, p in model.policy.state_dict().items()])
         steps[mixed] = q, loss, delta
 

@@ -105,7 +105,9 @@ class _Transitions(BaseCallback):
         return True
 
 
-def _train(overlap: bool, learning_rate: float, steps: int = 400) -> tuple[DoubleDQN, _Transitions, float]:
+def _train(
+    overlap: bool, learning_rate: float, steps: int = 400, priority_alpha: float = 0.0
+) -> tuple[DoubleDQN, _Transitions, float]:
     """A short run on the scripted game; also the global random stream's next draw after it."""
     env = make_mario_vec_env(2, "1-1", seed=5, vec_env="dummy")
     model = DoubleDQN(
@@ -114,7 +116,7 @@ def _train(overlap: bool, learning_rate: float, steps: int = 400) -> tuple[Doubl
         learning_rate=learning_rate,
         buffer_size=1_000,
         replay_buffer_class=FrameDedupReplayBuffer,
-        replay_buffer_kwargs={"n_steps": 3, "gamma": 0.9},
+        replay_buffer_kwargs={"n_steps": 3, "gamma": 0.9, "priority_alpha": priority_alpha},
         gamma=0.9,
         batch_size=8,
         learning_starts=40,
@@ -155,6 +157,31 @@ def test_with_fixed_weights_overlapped_and_synchronous_loops_store_identical_tra
     )
     assert sync_draw == overlap_draw
     assert overlap_model._updates is None and overlap_model._actor is None  # the worker is gone after learn()
+
+
+def test_with_prioritized_replay_the_training_thread_sets_the_priorities_and_a_seed_repeats_its_run(
+    scripted, monkeypatch
+):
+    """New transitions get the largest priority so far: were the worker to set priorities while the envs add
+    transitions, a run would depend on the threads' timing."""
+    scripted(_episode_rewards(37))
+    threads = []
+    update_priorities = FrameDedupReplayBuffer.update_priorities
+
+    def record(buffer, slots, td_errors):
+        threads.append(threading.get_ident())
+        update_priorities(buffer, slots, td_errors)
+
+    monkeypatch.setattr(FrameDedupReplayBuffer, "update_priorities", record)
+    runs = [_train(overlap=True, learning_rate=1e-3, steps=300, priority_alpha=0.5) for _ in range(2)]
+    assert set(threads) == {threading.get_ident()} and len(threads) == 2 * runs[0][0]._n_updates
+    (first, first_rows, _), (second, second_rows, _) = runs
+    assert first_rows.rows == second_rows.rows
+    slots = np.arange(first.replay_buffer.priorities.capacity)
+    np.testing.assert_array_equal(first.replay_buffer.priorities.get(slots), second.replay_buffer.priorities.get(slots))
+    assert first.replay_buffer.max_priority == second.replay_buffer.max_priority > 1.0
+    for p, q in zip(first.q_net.parameters(), second.q_net.parameters(), strict=True):
+        assert th.equal(p, q)
 
 
 def test_overlapped_training_learns_and_saves_what_it_learnt(scripted, tmp_path):

@@ -3,7 +3,6 @@ random shifts of the sampled observations and prioritized sampling."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -160,17 +159,6 @@ class FrameDedupReplayBuffer(ReplayBuffer):
         if priority_alpha > 0:
             self.priorities = SumTree(self.buffer_size * self.n_envs)  # slot i * n_envs + e: ``priority ** alpha``
             self.max_priority = 1.0
-            self._lock = threading.Lock()  # overlapped updates set priorities while add() runs
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state.pop("_lock", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        if self.priority_alpha > 0:
-            self._lock = threading.Lock()
 
     def _next_obs(self, i: int, e: int) -> np.ndarray:
         """Rebuild ``next_obs`` of transition ``i`` of env ``e``."""
@@ -220,8 +208,7 @@ class FrameDedupReplayBuffer(ReplayBuffer):
             self.frames[pos, e] = next_obs[e, -1]
             self._last_next[e] = np.array(next_obs[e])
         if self.priority_alpha > 0:
-            with self._lock:
-                self.priorities.set(pos * self.n_envs + np.arange(self.n_envs), self.max_priority**self.priority_alpha)
+            self.priorities.set(pos * self.n_envs + np.arange(self.n_envs), self.max_priority**self.priority_alpha)
         self.actions[pos] = np.array(action).reshape((self.n_envs, self.action_dim))
         self.rewards[pos] = np.array(reward)
         self.dones[pos] = np.array(done)
@@ -271,9 +258,8 @@ class FrameDedupReplayBuffer(ReplayBuffer):
     def sample(self, batch_size: int, env: VecNormalize | None = None) -> ReplayBufferSamples | PrioritizedSamples:
         if self.priority_alpha == 0:
             return super().sample(batch_size, env=env)
-        with self._lock:
-            slots = self.priorities.sample(batch_size, np.random)  # type: ignore[arg-type]
-            priorities = self.priorities.get(slots)
+        slots = self.priorities.sample(batch_size, np.random)  # type: ignore[arg-type]
+        priorities = self.priorities.get(slots)
         # (N P(i)) ** -beta over the batch's largest: N and the total cancel out
         weights = priorities**-self.priority_beta
         samples = self._samples(slots // self.n_envs, slots % self.n_envs, env)
@@ -284,9 +270,8 @@ class FrameDedupReplayBuffer(ReplayBuffer):
     def update_priorities(self, slots: np.ndarray, td_errors: np.ndarray) -> None:
         """Set the priorities of sampled ``slots`` (:class:`PrioritizedSamples`) to ``|td_errors| + eps``."""
         priorities = np.abs(np.asarray(td_errors, dtype=np.float64)).reshape(-1) + self.PRIORITY_EPS
-        with self._lock:
-            self.max_priority = max(self.max_priority, float(priorities.max()))
-            self.priorities.set(slots, priorities**self.priority_alpha)
+        self.max_priority = max(self.max_priority, float(priorities.max()))
+        self.priorities.set(slots, priorities**self.priority_alpha)
 
     def _get_samples(self, batch_inds: np.ndarray, env: VecNormalize | None = None) -> ReplayBufferSamples:
         env_indices = np.random.randint(0, high=self.n_envs, size=(len(batch_inds),))

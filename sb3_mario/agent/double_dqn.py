@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import numpy as np
 import torch as th
@@ -55,6 +55,14 @@ def double_q_target(
     return rewards + (1 - dones) * discounts * next_q
 
 
+class Updates(NamedTuple):
+    """What one ``train()`` call's gradient steps give back: their losses and, with prioritized replay, each
+    batch's slots and TD errors, whose priorities the calling thread sets (:meth:`DoubleDQN._record_updates`)."""
+
+    losses: list[float]
+    priorities: list[tuple[np.ndarray, np.ndarray]]
+
+
 class DoubleDQN(DQN):
     """Double DQN (van Hasselt et al., 2016, https://arxiv.org/abs/1509.06461).
 
@@ -65,7 +73,10 @@ class DoubleDQN(DQN):
     in the same order), then takes the gradient steps (``_gradient_steps``), so that these can run
     on a worker thread. With a prioritized buffer (``FrameDedupReplayBuffer(priority_alpha=...)``) the
     loss weighs each sample by its importance weight and the TD errors become the sampled transitions'
-    priorities (Schaul et al. 2016). Zips load with ``DoubleDQN.load`` and with ``DQN.load``.
+    priorities (Schaul et al. 2016), set when the call's updates are recorded: at once in SB3's loop, and with
+    ``overlap_updates`` in the training thread when it takes the worker's result, never while the envs add
+    transitions (whose priority is the largest so far), so that a seed repeats its run in both loops.
+    Zips load with ``DoubleDQN.load`` and with ``DQN.load``.
 
     Also accepts the policy name ``"MarioCnnPolicy"`` (the tutorial's network, see
     :class:`~sb3_mario.agent.policies.MarioCNN`).
@@ -181,9 +192,10 @@ class DoubleDQN(DQN):
         else:
             self._updates.start(updates)
 
-    def _gradient_steps(self, batches: list[ReplayBufferSamples], parameters: list[th.nn.Parameter]) -> list[float]:
-        """One gradient step per batch (the worker thread's work with ``overlap_updates``); their losses."""
-        losses = []
+    def _gradient_steps(self, batches: list[ReplayBufferSamples], parameters: list[th.nn.Parameter]) -> Updates:
+        """One gradient step per batch (the worker thread's work with ``overlap_updates``): their losses, and
+        the TD errors of prioritized batches."""
+        losses, priorities = [], []
         for replay_data in batches:
             # For n-step replay, discount factor is gamma**n_steps (when no early termination)
             discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
@@ -211,8 +223,7 @@ class DoubleDQN(DQN):
                 loss = F.smooth_l1_loss(current_q_values, target_q_values)
             else:  # prioritized replay: importance-weighted, and the TD errors become the new priorities
                 loss = (weights * F.smooth_l1_loss(current_q_values, target_q_values, reduction="none")).mean()
-                td_errors = (target_q_values - current_q_values).detach().cpu().numpy()
-                self.replay_buffer.update_priorities(replay_data.slots, td_errors)  # type: ignore[union-attr]
+                priorities.append((replay_data.slots, (target_q_values - current_q_values).detach().cpu().numpy()))
             losses.append(loss.item())
 
             # Optimize the policy
@@ -221,7 +232,7 @@ class DoubleDQN(DQN):
             # Clip gradient norm
             th.nn.utils.clip_grad_norm_(parameters, self.max_grad_norm)
             self.policy.optimizer.step()
-        return losses
+        return Updates(losses, priorities)
 
     def _q_values(self, q_net: QNetwork, observations: th.Tensor) -> th.Tensor:
         """``q_net(observations)``, its features under bfloat16 autocast with ``mixed_precision``."""
@@ -231,10 +242,14 @@ class DoubleDQN(DQN):
             features = q_net.extract_features(observations, q_net.features_extractor)
         return q_net.q_net(features.float())
 
-    def _record_updates(self, losses: list[float] | None) -> None:
-        """Count and log one ``train()`` call's updates (``None``: already recorded)."""
-        if losses is None:
+    def _record_updates(self, updates: Updates | None) -> None:
+        """Count and log one ``train()`` call's updates and set the priorities of its batches (``None``: already
+        recorded)."""
+        if updates is None:
             return
+        losses = updates.losses
+        for slots, td_errors in updates.priorities:
+            self.replay_buffer.update_priorities(slots, td_errors)  # type: ignore[union-attr]
         # Increase update counter
         self._n_updates += len(losses)
 
