@@ -88,8 +88,9 @@ def test_prioritized_replay_needs_double_dqn():
 def test_dqn_with_the_ddqn_preset_names_the_options_it_lacks():
     with pytest.raises(
         ConfigError,
-        match=r"^overrides: average_tau, overlap_updates need algo ddqn, dqn has no such option: for DQN's target "
-        r"with them give ddqn double_q:false; SB3's DQN takes a config without them, such as --preset article",
+        match=r"^overrides: unknown hyperparameter 'average_tau' for dqn: average_tau, overlap_updates are "
+        r"DoubleDQN's \(algo ddqn\); for DQN's target with them give algo ddqn and double_q:false, and SB3's DQN "
+        r"takes a config without them, such as --preset article",
     ):
         resolve(settings={"algo": "dqn"})
     base = Path(__file__).resolve().parents[1] / "docs" / "configs" / "ddqn-1-1-base.yml"

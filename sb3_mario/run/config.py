@@ -328,9 +328,9 @@ def check_hyperparams(hyperparams: dict[str, Any], algo: str, where: str = "conf
     unknown = sorted(set(hyperparams) - set(defaults) - set(ZOO_KEYS))
     if unknown and algo != "ddqn" and set(unknown) <= set(constructor_defaults(algo_class("ddqn"))):
         raise ConfigError(
-            f"{where}: {', '.join(unknown)} need algo ddqn, {algo} has no such option: for DQN's target with "
-            "them give ddqn double_q:false; SB3's DQN takes a config without them, such as --preset article "
-            "or --config docs/configs/ddqn-1-1-base.yml"
+            f"{where}: unknown hyperparameter {unknown[0]!r} for {algo}: {', '.join(unknown)} are DoubleDQN's "
+            "(algo ddqn); for DQN's target with them give algo ddqn and double_q:false, and SB3's DQN takes a "
+            "config without them, such as --preset article or --config docs/configs/ddqn-1-1-base.yml"
         )
     if unknown:
         raise ConfigError(
