@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -125,4 +126,14 @@ def model_zip(tmp_path, scripted):
     scripted([1.0])
     path = tmp_path / "model.zip"
     DoubleDQN("MarioCnnPolicy", make_mario_env("1-1"), buffer_size=100, seed=0, device="cpu").save(path)
+    save_plain_config(path)
     return path
+
+
+def save_plain_config(model: Path) -> None:
+    """Give a model zip the config of the game's own rewards and controls (no reward scale, flag bonus or fresh
+    jumps, which the default preset trains with): the env that evaluations of it play."""
+    from sb3_mario.run.config import resolve
+
+    config = resolve(hyperparams={"env_kwargs": {"no_progress_steps": 300, "noop_max": 30}})
+    config.save(model.parent)

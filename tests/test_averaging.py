@@ -16,7 +16,7 @@ from sb3_mario import DoubleDQN, make_mario_vec_env  # noqa: E402
 from sb3_mario.agent.averaging import average_weight, update_average  # noqa: E402
 from sb3_mario.errors import ConfigError  # noqa: E402
 from sb3_mario.run.evaluation import Player  # noqa: E402
-from tests.conftest import VectorEnv  # noqa: E402
+from tests.conftest import VectorEnv, save_plain_config  # noqa: E402
 
 
 def _linear_model(**kwargs) -> DoubleDQN:
@@ -181,6 +181,7 @@ def test_evaluate_plays_the_average_when_asked(tmp_path, scripted):
             network.q_net[-1].weight.zero_()
             network.q_net[-1].bias.copy_(th.eye(5)[best])
     model.save(tmp_path / "model.zip")
+    save_plain_config(tmp_path / "model.zip")  # the game's own controls: a held jump is not released
     for average, action in ((False, 0), (True, 4)):
         summary = evaluate(tmp_path / "model.zip", PlaySettings(episodes=1, average=average, device="cpu"))
         assert summary["average"] is average and summary["per_episode"][0]["q_estimate"] == 1.0

@@ -164,7 +164,10 @@ def test_a_training_run_logs_the_estimate_and_the_return(tmp_path: Path, scripte
     from sb3_mario.run.training import train
 
     scripted([1.0] * 12)  # every evaluation episode: 3 steps of 4.0, terminated
-    hyperparams = {"n_timesteps": 200, "n_envs": 1, "buffer_size": 300, "learning_starts": 50, "gamma": 0.9}
+    hyperparams = {
+        "n_timesteps": 200, "n_envs": 1, "buffer_size": 300, "learning_starts": 50, "gamma": 0.9,
+        "env_kwargs": {},  # the game's own rewards, not scaled
+    }  # fmt: skip
     settings = {"vec_env": "dummy", "eval_freq": 100, "eval_episodes": 2, "eval_noop_max": 0, "device": "cpu"}
     train(resolve(hyperparams=hyperparams, settings=settings), tmp_path, progress_bar=False)
     with open(tmp_path / "logs" / "000000000" / "progress.csv", newline="") as f:
