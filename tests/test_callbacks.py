@@ -167,6 +167,7 @@ def test_an_evaluation_that_wins_every_start_checks_the_bar(tmp_path: Path, scri
     assert check(DQN("MlpPolicy", make_mario_vec_env(1), buffer_size=100, device="cpu")) == {
         "epsilon_win_rate": 1.0,
         "sticky_win_rate": 1.0,
+        "seeds": 2,
         "met": True,
     }
     model = DQN("MlpPolicy", make_mario_vec_env(1), learning_starts=10_000, buffer_size=100, train_freq=1, device="cpu")
@@ -209,6 +210,43 @@ def test_the_average_of_weights_is_held_to_the_bar_too(tmp_path: Path, scripted,
     resumed = EvalCallback(make_mario_env("1-1"), 2, 5, tmp_path, seed=0, bar_check=check)
     resumed.init_callback(model)
     assert (resumed.bar_met_at, resumed.average_bar_met_at) == (callback.bar_met_at, 5)
+
+
+@pytest.mark.parametrize(
+    ("wins", "expected"),
+    [
+        # seed 7 passes both tests, seed 8 falls short with epsilon: not met, its lower rates reported
+        ({7: (92, 95), 8: (86, 97)}, {"epsilon_win_rate": 0.86, "sticky_win_rate": 0.95, "seeds": 2, "met": False}),
+        ({7: (90, 90), 8: (93, 91)}, {"epsilon_win_rate": 0.90, "sticky_win_rate": 0.90, "seeds": 2, "met": True}),
+        # seed 7 fails: seed 8 is not played
+        ({7: (95, 89)}, {"epsilon_win_rate": 0.95, "sticky_win_rate": 0.89, "seeds": 1, "met": False}),
+    ],
+)
+def test_the_bar_holds_for_two_seeds_in_a_row(scripted, monkeypatch, wins: dict, expected: dict):
+    """Each seed plays both tests as ``sb3-mario evaluate --seed S`` would (its play and epsilon streams), the
+    second only after the first passed."""
+    from stable_baselines3 import DQN
+
+    import sb3_mario.run.evaluation as evaluation
+    from sb3_mario import make_mario_vec_env
+    from sb3_mario.run.config import resolve
+    from sb3_mario.run.seeding import seed_for
+
+    scripted([1.0])
+    by_play_seed = {seed_for(seed, "play"): (seed, won) for seed, won in wins.items()}
+    played = []
+
+    def play_episodes(env, player, n_episodes, seed):
+        test = 0 if player.epsilon > 0 else 1  # the epsilon test, then the sticky-action one
+        run_seed, won = by_play_seed[seed]
+        assert player.rng.bit_generator.seed_seq.entropy == seed_for(run_seed, "epsilon") and n_episodes == 100
+        played.append((run_seed, test))
+        return [evaluation.Episode(reward=0.0, length=1, win=i < won[test], x_pos=0) for i in range(n_episodes)]
+
+    monkeypatch.setattr(evaluation, "play_episodes", play_episodes)
+    model = DQN("MlpPolicy", make_mario_vec_env(1), buffer_size=100, device="cpu")
+    assert evaluation.Bar().check(model, config=resolve(), seed=7) == expected
+    assert played == [(seed, test) for seed in wins for test in (0, 1)]
 
 
 def test_the_bar_is_not_checked_until_every_start_is_won(tmp_path: Path, scripted):

@@ -434,8 +434,9 @@ class EvalCallback(BaseCallback):
         if self.verbose:
             print(
                 f"Bar at {self.num_timesteps} steps{', average of weights' if average else ''}: "
-                f"{bar['epsilon_win_rate']:.0%} won with epsilon, "
-                f"{bar['sticky_win_rate']:.0%} with sticky actions{': met' if bar['met'] else ''}"
+                f"{bar['epsilon_win_rate']:.0%} won with epsilon, {bar['sticky_win_rate']:.0%} with sticky actions"
+                f"{f' (the lower of {seeds} seeds)' if (seeds := bar.get('seeds', 1)) > 1 else ''}"
+                f"{': met' if bar['met'] else ''}"
             )
         if bar["met"] and getattr(self, f"{prefix}bar_met_at") is None:
             setattr(self, f"{prefix}bar_met_at", self.num_timesteps)

@@ -278,37 +278,51 @@ class Bar:
     """The bar of "clears the level": greedy play wins every no-op start of the run's evaluations, and
     at least ``win_rate`` of ``episodes`` episodes with ``epsilon``, and of as many with sticky actions
     (``repeat_action_probability``), each from the game's start, as ``sb3-mario evaluate -n 100
-    --epsilon 0.02`` and ``--repeat-action-probability 0.25`` play them.
+    --epsilon 0.02 --seed S`` and ``--repeat-action-probability 0.25 --seed S`` play them, for ``seeds``
+    seeds S in a row.
+
+    One seed's 100 episodes are a noisy measure: a model that wins 90% of such episodes passes one seed's
+    test about half the time, and the bar is asked of any seed. So each seed after the first plays both
+    tests again, only once the seeds before it have passed.
 
     :param episodes: episodes of each of the two robustness tests
     :param epsilon: random actions, the tutorial's floor of exploration
     :param repeat_action_probability: sticky actions, 0.25 as in Machado et al. (2018) and ALE v5
     :param win_rate: wins needed in each test: 90 of 100
+    :param seeds: seeds S, S + 1, ... with which both tests must reach ``win_rate``: 2, as a user checks a model
     """
 
     episodes: int = 100
     epsilon: float = 0.02
     repeat_action_probability: float = 0.25
     win_rate: float = 0.9
+    seeds: int = 2
 
     def check(self, model: Any, config: RunConfig, seed: int | None = None, network: Any = None) -> dict[str, Any]:
-        """Play both robustness tests; return their win rates and whether both reach ``win_rate``.
+        """Play both robustness tests with seed ``seed``, then with the next seeds while they pass; return the
+        lowest win rate of each test over the seeds played, the seeds played and whether the bar is met.
 
         :param network: the network to play (:class:`Player`'s; the online network by default)
         """
-        rates = {}
-        for name, epsilon, sticky in (
-            ("epsilon", self.epsilon, 0.0),
-            ("sticky", 0.0, self.repeat_action_probability),
-        ):
-            env = make_eval_env(config, noop_max=0, repeat_action_probability=sticky)
-            try:
-                player = Player(model, epsilon, seed_for(seed, "epsilon"), network)
-                episodes = play_episodes(env, player, self.episodes, seed_for(seed, "play"))
-            finally:
-                env.close()
-            rates[f"{name}_win_rate"] = summarize(episodes)["win_rate"]
-        return {**rates, "met": all(rate >= self.win_rate for rate in rates.values())}
+        rates: dict[str, float] = {}
+        played = 0
+        while played < self.seeds and all(rate >= self.win_rate for rate in rates.values()):
+            this = None if seed is None else seed + played
+            for name, epsilon, sticky in (
+                ("epsilon", self.epsilon, 0.0),
+                ("sticky", 0.0, self.repeat_action_probability),
+            ):
+                env = make_eval_env(config, noop_max=0, repeat_action_probability=sticky)
+                try:
+                    player = Player(model, epsilon, seed_for(this, "epsilon"), network)
+                    episodes = play_episodes(env, player, self.episodes, seed_for(this, "play"))
+                finally:
+                    env.close()
+                rate = summarize(episodes)["win_rate"]
+                rates[f"{name}_win_rate"] = min(rate, rates.get(f"{name}_win_rate", rate))
+            played += 1
+        met = played == self.seeds and all(rate >= self.win_rate for rate in rates.values())
+        return {**rates, "seeds": played, "met": met}
 
 
 @dataclass
