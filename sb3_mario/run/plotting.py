@@ -375,9 +375,11 @@ def plot_runs(
     # the evaluation panels always count env steps; the training panels when drawn against them
     for ax in [*axes[2:], *((ax_reward, ax_win) if against == "steps" else ())]:
         ax.xaxis.set_major_formatter(FuncFormatter(env_steps_label))
+    entries = max(len(ax.get_legend_handles_labels()[1]) for ax in axes)
+    fig.set_size_inches(5.5 * panels, 4 + 0.2 * entries)  # each panel's legend below it, clear of the curves
     for ax in axes:
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), fontsize="small")
     fig.tight_layout()
     fig.savefig(output, dpi=100)
     plt.close(fig)
