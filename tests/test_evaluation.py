@@ -67,10 +67,10 @@ def test_all_starts_needs_noops(model_zip: Path):
 
 def test_the_evaluation_env_is_the_runs_env_with_evaluation_starts(scripted):
     """One builder for every evaluation env: the run's env_kwargs, its eval_noop_max starts in turn,
-    never the training's sticky actions unless asked for, never its replayed starts."""
+    never the training's sticky actions unless asked for, nor its random actions or replayed starts."""
     from gymnasium.wrappers import StickyAction
 
-    from sb3_mario.env.wrappers import NoProgressTruncation, RandomNoopStart, ReplayStart
+    from sb3_mario.env.wrappers import NoProgressTruncation, RandomAction, RandomNoopStart, ReplayStart
     from sb3_mario.run.config import resolve
     from sb3_mario.run.evaluation import make_eval_env
 
@@ -81,6 +81,7 @@ def test_the_evaluation_env_is_the_runs_env_with_evaluation_starts(scripted):
                 "no_progress_steps": 7,
                 "noop_max": 30,
                 "repeat_action_probability": 0.25,
+                "random_action_probability": 0.02,
                 "replay_start_probability": 0.5,
             }
         },
@@ -97,6 +98,7 @@ def test_the_evaluation_env_is_the_runs_env_with_evaluation_starts(scripted):
     env = make_eval_env(config)
     found = wrappers(env)
     assert found[NoProgressTruncation]._max_steps == 7 and StickyAction not in found and ReplayStart not in found
+    assert RandomAction not in found
     assert [env.reset(seed=0 if i == 0 else None)[1]["noops"] for i in range(4)] == [0, 1, 2, 0]
     assert env.reset(seed=0)[1]["noops"] == 0  # a seeded reset starts the cycle again
     sticky = wrappers(make_eval_env(config, noop_max=5, all_starts=False, repeat_action_probability=0.25))

@@ -183,6 +183,31 @@ def test_sticky_actions_repeat_the_last_frames_action_with_the_given_probability
     assert game.actions[0] == 3  # nothing to repeat after a reset
 
 
+@pytest.mark.parametrize("seed", [0, 3])
+def test_random_actions_replace_a_whole_agent_steps_action_with_the_given_probability(scripted, seed: int):
+    """At each agent step, a uniform random action replaces the agent's with probability 0.3, for
+    all 4 frames of the step (as ``evaluate --epsilon`` plays them); the draws come from the env's
+    seeded generator."""
+    from gymnasium.utils.seeding import np_random
+
+    games = scripted([0.0] * 200)
+    env = make_mario_env("1-1", random_action_probability=0.3)
+    (game,) = games
+    env.reset(seed=seed)
+    agent = [1, 2, 3, 4] * 5
+    for action in agent:
+        env.step(action)
+    rng, _ = np_random(seed)
+    played = [int(rng.integers(5)) if rng.random() < 0.3 else action for action in agent]
+    assert game.actions == list(np.repeat(played, 4))
+    assert played != agent  # some steps were replaced
+    env.reset(seed=seed)
+    game.actions.clear()
+    for action in agent:
+        env.step(action)
+    assert game.actions == list(np.repeat(played, 4))  # the seed fixes the draws
+
+
 def test_a_level_setting_names_one_level_a_list_a_world_or_all():
     from sb3_mario.env.levels import ALL_LEVELS, level_names
 
@@ -212,6 +237,8 @@ def test_bad_arguments_say_what_is_valid():
         make_mario_env("1-1", frame_stack=0)
     with pytest.raises(ValueError, match=r"repeat_action_probability must be in \[0, 1\), actual value: 1.0"):
         make_mario_env("1-1", repeat_action_probability=1.0)
+    with pytest.raises(ValueError, match=r"random_action_probability must be in \[0, 1\), actual value: -0.1"):
+        make_mario_env("1-1", random_action_probability=-0.1)
 
 
 def played(env: ReplayStart, actions: list[int]) -> None:

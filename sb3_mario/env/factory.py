@@ -10,6 +10,7 @@
     [-> StickyAction(p)]                  optional, off by default: each frame repeats the last with prob. p
     [-> RandomNoopStart(n)]              optional, off by default (evaluation; random or in turn)
     -> MaxAndSkipObservation(skip=4)      repeat the action 4 frames, sum rewards, max of last 2
+    [-> RandomAction(p)]                  optional, off by default (training): a random action with prob. p
     -> MarioFrameObservation(84)          crop the HUD, grayscale, 84x84 uint8
     -> FrameStackObservation(4, zeros)    (4, 84, 84) uint8, oldest frame first
     [-> NoProgressTruncation(n)]          optional, off by default
@@ -40,6 +41,7 @@ from sb3_mario.env.wrappers import (
     MarioEpisodeInfo,
     MarioFrameObservation,
     NoProgressTruncation,
+    RandomAction,
     RandomNoopStart,
     ReplayStart,
 )
@@ -71,6 +73,7 @@ def make_mario_env(
     noop_max: int = 0,
     noop_in_turn: bool = False,
     repeat_action_probability: float = 0.0,
+    random_action_probability: float = 0.0,
     replay_start_probability: float = 0.0,
     reward_scale: float = 1.0,
     flag_bonus: float = 0.0,
@@ -95,6 +98,10 @@ def make_mario_env(
     :param repeat_action_probability: sticky actions: at every emulator frame the previous frame's
         action is repeated with this probability instead of the agent's (0, the default, never;
         0.25 in Machado et al. 2018 and ALE v5), so a memorised sequence of actions cannot win
+    :param random_action_probability: at each agent step, a uniformly random action replaces the
+        agent's with this probability (0, the default, never): ``evaluate --epsilon``'s random actions
+        made part of training's dynamics, so that the values learnt allow for them (see
+        :class:`~sb3_mario.env.wrappers.RandomAction`)
     :param replay_start_probability: chance that a reset starts part-way along one of the farthest
         earlier episodes of this env, replayed frame by frame (0, the default, never; see
         :class:`~sb3_mario.env.wrappers.ReplayStart`, which keeps each level's episodes apart)
@@ -140,6 +147,8 @@ def make_mario_env(
         env = RandomNoopStart(env, noop_max, in_turn=noop_in_turn)
     if frame_skip > 1:
         env = MaxAndSkipObservation(env, skip=frame_skip)
+    if random_action_probability != 0:  # RandomAction checks the value
+        env = RandomAction(env, random_action_probability)
     env = MarioFrameObservation(env, size=frame_size)
     env = FrameStackObservation(env, frame_stack, padding_type="zero")
     if no_progress_steps is not None:

@@ -232,6 +232,38 @@ class FlagBonus(gym.Wrapper, gym.utils.RecordConstructorArgs):
         return obs, reward, terminated, truncated, info
 
 
+class RandomAction(gym.ActionWrapper, gym.utils.RecordConstructorArgs):
+    """With probability ``probability``, play a uniformly random action instead of the agent's.
+
+    Epsilon-greedy evaluation (``sb3-mario evaluate --epsilon``) makes the same draw at each agent
+    step. In training, exploration's random actions do not change what Q-learning learns: its
+    target assumes greedy play from the next state on, so a greedy agent learns the shortest path
+    along a pit's edge, where one random action kills it (the cliff walk of Sutton & Barto 2018,
+    Example 6.6). Here the random action is part of the env's dynamics: the replay buffer keeps the
+    agent's action, the target sees what followed, and the values learnt price in the chance of a
+    random step as they price in sticky actions'.
+
+    It wraps the frame-skipped env, so that a draw replaces the action of a whole agent step, as
+    the evaluation's epsilon does. The draws use the env's ``np_random``, so ``reset(seed=...)``
+    fixes them.
+
+    :param env: env with a ``Discrete`` action space
+    :param probability: chance of a random action at each step, in [0, 1)
+    """
+
+    def __init__(self, env: gym.Env, probability: float):
+        if not 0.0 <= probability < 1.0:
+            raise ValueError(f"random_action_probability must be in [0, 1), actual value: {probability}")
+        gym.utils.RecordConstructorArgs.__init__(self, probability=probability)
+        gym.ActionWrapper.__init__(self, env)
+        self._probability = float(probability)
+
+    def action(self, action: Any) -> int:
+        if self.np_random.random() < self._probability:
+            return int(self.np_random.integers(self.action_space.n))
+        return int(action)
+
+
 class ReplayStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Start some episodes part-way along one of the farthest earlier episodes, by replaying its frames.
 

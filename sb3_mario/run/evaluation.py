@@ -83,7 +83,8 @@ def make_eval_env(
     are the evaluation's own: ``noop_max`` no-op frames (the run's ``eval_noop_max`` by default),
     0, 1, ..., ``noop_max`` in turn with ``all_starts`` (so ``noop_max + 1`` greedy episodes give the
     exact win rate under random no-op starts) or drawn at random; sticky actions only when
-    ``repeat_action_probability`` asks for them, whatever training used; never a replayed start.
+    ``repeat_action_probability`` asks for them, whatever training used; random actions only by the
+    player's epsilon; never a replayed start.
     """
     noop_max = config.settings.eval_noop_max if noop_max is None else noop_max
     if noop_max < 0:
@@ -93,6 +94,7 @@ def make_eval_env(
         "noop_max": noop_max,
         "noop_in_turn": all_starts and noop_max > 0,
         "repeat_action_probability": repeat_action_probability,
+        "random_action_probability": 0.0,  # the evaluation's random actions are its epsilon
         "replay_start_probability": 0.0,  # every evaluation episode from the game's start
     }
     try:
