@@ -244,6 +244,32 @@ def test_signal_saves_a_final_checkpoint(tmp_path: Path, sig: int):
     assert DoubleDQN.load(run / "checkpoints" / "model.zip").num_timesteps == steps
 
 
+def test_a_signal_while_the_last_checkpoint_is_written_waits_for_it(tmp_path: Path):
+    """A second stop (Ctrl-C pressed twice, a script and its caller both sending SIGTERM) that arrives
+    during the final save is recorded, not fatal: the checkpoint is written and the process exits 0."""
+    run = tmp_path / "run"
+    script = (
+        "import os, signal, sys\n"
+        "from sb3_mario.run import callbacks\n"
+        "save = callbacks.CheckpointCallback.save\n"
+        "def signalled(self, *args, **kwargs):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    return save(self, *args, **kwargs)\n"
+        "callbacks.CheckpointCallback.save = signalled\n"
+        "from sb3_mario.cli import main\n"
+        "sys.exit(main())\n"
+    )
+    args = ["train", "--timesteps", "200", "--n-envs", "2", "--run-dir", str(run), "--eval-freq", "0", *TINY]
+    proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"Stopped by signal {int(signal.SIGTERM)} at 200 steps" in proc.stdout
+    assert json.loads((run / "checkpoints" / "checkpoint.json").read_text())["num_timesteps"] == 200
+
+    from sb3_mario import DoubleDQN
+
+    assert DoubleDQN.load(run / "checkpoints" / "model.zip").num_timesteps == 200
+
+
 def test_evaluate_writes_json(run: Path, tmp_path: Path):
     out = tmp_path / "eval.json"
     result = cli("evaluate", str(run / "final_model.zip"), "-n", "3", "--epsilon", "0.1", "-o", str(out))

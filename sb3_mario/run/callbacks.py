@@ -8,6 +8,7 @@ import json
 import os
 import pickle
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -458,7 +459,11 @@ class StopTraining(BaseCallback):
 
     SB3 collects whole ``train_freq`` rollouts and can overshoot the requested total; stopping
     here makes the final ``num_timesteps`` equal to it (rounded up to a multiple of ``n_envs``).
-    The signal handlers are installed for the duration of training and restored after.
+    The signal handlers are installed while it is used as a context manager: around ``learn()``
+    and the saves after it, so that a second signal (a Ctrl-C pressed twice, a stop sent by both a
+    script and its caller) arrives while the last checkpoint is written and is only recorded,
+    instead of killing the process mid-save. SIGKILL still stops at once, leaving the checkpoint
+    before.
 
     :param total_timesteps: env steps at which to stop; ``None`` leaves it to ``learn()``
     """
@@ -470,16 +475,20 @@ class StopTraining(BaseCallback):
         self._previous: dict[int, Any] = {}
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.received is not None:
+            print(f"signal {signum} received again: finishing the checkpoint first", file=sys.stderr, flush=True)
         self.received = signum
 
-    def _on_training_start(self) -> None:
+    def __enter__(self) -> StopTraining:
         for sig in (signal.SIGINT, signal.SIGTERM):
             self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
 
     def _on_step(self) -> bool:
         reached = self.total_timesteps is not None and self.num_timesteps >= self.total_timesteps
         return self.received is None and not reached
-
-    def _on_training_end(self) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)

@@ -125,21 +125,22 @@ def _learn(model: BaseAlgorithm, config: RunConfig, run_dir: Path, progress_bar:
                 stop_at_bar=settings.stop_at_bar,
             )
         )
-    try:
-        model.learn(
-            total_timesteps=total - model.num_timesteps,
-            callback=CallbackList(callbacks),
-            reset_num_timesteps=False,
-            progress_bar=progress_bar,
-        )
-    finally:
-        checkpoint.init_callback(model)
-        checkpoint.save()
-        model.save(run_dir / "final_model.zip")
-        for env in (eval_env, model.get_env()):
-            with contextlib.suppress(Exception):  # a crashed worker must not hide the first error
-                if env is not None:
-                    env.close()
+    with stop:  # a signal that arrives while the checkpoint is written waits for it
+        try:
+            model.learn(
+                total_timesteps=total - model.num_timesteps,
+                callback=CallbackList(callbacks),
+                reset_num_timesteps=False,
+                progress_bar=progress_bar,
+            )
+        finally:
+            checkpoint.init_callback(model)
+            checkpoint.save()
+            model.save(run_dir / "final_model.zip")
+            for env in (eval_env, model.get_env()):
+                with contextlib.suppress(Exception):  # a crashed worker must not hide the first error
+                    if env is not None:
+                        env.close()
     if stop.received is not None:
         print(
             f"Stopped by signal {stop.received} at {model.num_timesteps} steps; "
