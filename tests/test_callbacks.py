@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -262,6 +263,30 @@ def test_the_bar_is_not_checked_until_every_start_is_won(tmp_path: Path, scripte
     model.learn(10, callback=callback)
     assert calls == [] and model.num_timesteps == 10 and callback.bar_met_at is None
     assert "bar_met_at" not in np.load(tmp_path / "evaluations.npz").files
+
+
+def test_an_evaluation_of_several_levels_logs_the_wins_of_each(tmp_path: Path, scripted, monkeypatch):
+    from stable_baselines3 import DQN
+    from stable_baselines3.common.logger import configure
+
+    import sb3_mario.run.callbacks as callbacks
+    from sb3_mario import make_mario_env, make_mario_vec_env
+    from sb3_mario.run.evaluation import Episode
+
+    scripted([1.0] * 3)
+    games = ["1-2", "1-1", "1-2", "1-2", "1-1"]  # the levels the evaluation draws; 1-2 won twice
+    episodes = [Episode(0.0, 1, win=i in (0, 3), x_pos=10 * i, level=level) for i, level in enumerate(games)]
+    monkeypatch.setattr(callbacks, "play_episodes", lambda *args, **kwargs: episodes)
+    model = DQN("MlpPolicy", make_mario_vec_env(1), learning_starts=10_000, buffer_size=100, train_freq=1, device="cpu")
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    model.learn(5, callback=callbacks.EvalCallback(make_mario_env("1-1"), 5, 5))
+    (row,) = [r for r in csv.DictReader(open(tmp_path / "progress.csv")) if r["eval/wins"]]
+    assert {k: row[k] for k in row if k.startswith("eval/") and "_1-" in k} == {
+        "eval/wins_1-1": "0",
+        "eval/episodes_1-1": "2",
+        "eval/wins_1-2": "2",
+        "eval/episodes_1-2": "3",
+    }
 
 
 def test_the_episode_log_of_a_resumed_run_carries_on_its_clock(tmp_path: Path, scripted):

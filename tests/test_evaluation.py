@@ -47,6 +47,34 @@ def test_lost_at_counts_the_lost_episodes_by_stretch_of_the_level():
     assert "stalled at   x_pos 2100-2199: 1, 3100-3199: 1 (of those, cut short" in format_summary(summary)
 
 
+def test_episodes_of_several_levels_are_summed_up_per_level(model_zip: Path, monkeypatch):
+    """A model of several levels draws one per episode: each episode names the level it played (from
+    the game's info), and the summary and its table give wins and progress per level, in play order."""
+    import sb3_mario.env.levels
+    from sb3_mario import DoubleDQN, make_mario_env
+    from sb3_mario.run.evaluation import Player, format_summary, play_episodes, summarize
+    from tests.conftest import ScriptedGame
+
+    def game(world: int, stage: int, buttons: list, render_mode: str | None = None) -> ScriptedGame:
+        return ScriptedGame([1.0] * 8, flag=stage == 2, level=(world, stage))  # 1-2 won, 1-1 lost, both at x_pos 48
+
+    monkeypatch.setattr(sb3_mario.env.levels, "make_game", game)
+    env = make_mario_env("1-2,1-1")
+    episodes = play_episodes(env, Player(DoubleDQN.load(model_zip, device="cpu")), 12, seed=4)
+    levels = [e.level for e in episodes]
+    assert set(levels) == {"1-1", "1-2"}
+    assert [e.win for e in episodes] == [level == "1-2" for level in levels]
+    summary = summarize(episodes)
+    n = levels.count("1-2")
+    assert summary["per_level"] == {
+        "1-1": {"episodes": 12 - n, "wins": 0, "mean_x_pos": 48.0},
+        "1-2": {"episodes": n, "wins": n, "mean_x_pos": 48.0},
+    }
+    table = format_summary({**summary, "noop_max": 0, "all_starts": False, "epsilon": 0.0})
+    assert f"level 1-1    0 of {12 - n} won, final x_pos 48\nlevel 1-2    {n} of {n} won" in table
+    assert summarize([e for e in episodes if e.level == "1-1"])["per_level"] is None  # one level: no table
+
+
 def test_random_starts_record_their_noop_count(model_zip: Path, scripted):
     from sb3_mario.run.evaluation import PlaySettings, evaluate
 

@@ -256,6 +256,8 @@ class EvalCallback(BaseCallback):
     ``eval/mean_ep_length``, ``eval/success_rate``), with ``eval/wins``, ``eval/mean_final_x_pos``, and
     ``eval/q_estimate`` and ``eval/discounted_return``: the mean Q-value of the actions taken and the mean
     discounted return obtained from the same states (see :class:`~sb3_mario.run.evaluation.Episode`).
+    A run of several levels draws one at each evaluation episode, and logs ``eval/wins_<level>`` and
+    ``eval/episodes_<level>`` for each level drawn.
 
     With a ``log_dir``, the history goes to ``evaluations.npz`` in SB3's format (``timesteps``,
     ``results``, ``ep_lengths``, ``successes``, plus the other :data:`HISTORY_KEYS`) and the best
@@ -388,6 +390,9 @@ class EvalCallback(BaseCallback):
         self.logger.record("eval/mean_final_x_pos", summary["mean_x_pos"])
         for key in ("q_estimate", "discounted_return"):  # van Hasselt et al. (2016), Figure 3; NaN: all truncated
             self.logger.record(f"eval/{key}", self.history[key][-1])
+        for level, row in (summary["per_level"] or {}).items():
+            self.logger.record(f"eval/wins_{level}", row["wins"])
+            self.logger.record(f"eval/episodes_{level}", row["episodes"])
         if self.verbose:
             print(
                 f"Eval at {self.num_timesteps} steps: {summary['wins']}/{len(episodes)} won, "

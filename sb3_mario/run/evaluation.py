@@ -132,6 +132,7 @@ class Episode:
     truncated: bool = False
     q_estimate: float = float("nan")
     discounted_return: float = float("nan")
+    level: str = ""
 
 
 def discounted_returns(rewards: list[float], gamma: float) -> np.ndarray:
@@ -208,6 +209,7 @@ def play_episode(env: gym.Env, player: Player, seed: int | None = None, on_frame
                 truncated=bool(truncated and not terminated),
                 q_estimate=float(np.mean(estimates)),
                 discounted_return=float(np.mean(discounted_returns(rewards, player.gamma))),
+                level=f"{info['world']}-{info['stage']}",
             )
 
 
@@ -247,12 +249,30 @@ def lost_at(episodes: list[Episode]) -> list[tuple[int, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
+def per_level(episodes: list[Episode]) -> dict[str, dict[str, float]] | None:
+    """Episodes, wins and mean final x_pos per level played, in play order; ``None`` when all the
+    episodes played one level (a run or model of several levels draws one at each episode)."""
+    levels = {e.level for e in episodes}
+    if len(levels) < 2:
+        return None
+    levels = sorted(levels, key=lambda level: tuple(map(int, level.split("-"))))
+    table = {}
+    for level in levels:
+        played = [e for e in episodes if e.level == level]
+        table[level] = {
+            "episodes": len(played),
+            "wins": sum(e.win for e in played),
+            "mean_x_pos": float(np.mean([e.x_pos for e in played])),
+        }
+    return table
+
+
 def summarize(episodes: list[Episode], all_starts: bool = False) -> dict[str, Any]:
     """Win rate, reward, progress and length of some episodes; where the lost ones ended
     (:func:`lost_at`), and those of them cut short by a truncation (``stalled_at``); with
     ``all_starts``, the no-op counts of the starts lost; the mean Q estimate
     and discounted return over the states of the episodes that ended without a truncation (see
-    :class:`Episode`)."""
+    :class:`Episode`); the same per level when the episodes played several (:func:`per_level`)."""
     rewards = np.array([e.reward for e in episodes])
     ended = [e for e in episodes if not e.truncated]  # the return after a truncation is unknown
     states = sum(e.length for e in ended)
@@ -272,6 +292,7 @@ def summarize(episodes: list[Episode], all_starts: bool = False) -> dict[str, An
         "q_estimate": sum(e.q_estimate * e.length for e in ended) / states if ended else None,
         "discounted_return": sum(e.discounted_return * e.length for e in ended) / states if ended else None,
         "truncated": len(episodes) - len(ended),
+        "per_level": per_level(episodes),
     }
 
 
@@ -455,6 +476,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         rows.append(("lost at", f"x_pos {_stretches(summary['lost_at'])} (episodes lost, by final x_pos)"))
     if summary["stalled_at"]:
         rows.append(("stalled at", f"x_pos {_stretches(summary['stalled_at'])} (of those, cut short without dying)"))
+    for level, row in (summary.get("per_level") or {}).items():
+        rows.append((f"level {level}", f"{row['wins']} of {row['episodes']} won, final x_pos {row['mean_x_pos']:.0f}"))
     if summary["all_starts"]:
         rows.append(("lost starts", f"{', '.join(map(str, summary['lost_starts'])) or 'none'} (no-op frames)"))
     return "\n".join(f"{name:<12} {value}" for name, value in rows)
