@@ -19,6 +19,7 @@ import gymnasium as gym
 import numpy as np
 
 from sb3_mario.env import make_mario_env
+from sb3_mario.env.levels import parse_level
 from sb3_mario.errors import ConfigError
 from sb3_mario.run.config import CONFIG_FILE, RunConfig, resolve, setting, with_overrides
 from sb3_mario.run.seeding import seed_for
@@ -255,9 +256,8 @@ def per_level(episodes: list[Episode]) -> dict[str, dict[str, float]] | None:
     levels = {e.level for e in episodes}
     if len(levels) < 2:
         return None
-    levels = sorted(levels, key=lambda level: tuple(map(int, level.split("-"))))
     table = {}
-    for level in levels:
+    for level in sorted(levels, key=parse_level):
         played = [e for e in episodes if e.level == level]
         table[level] = {
             "episodes": len(played),

@@ -143,12 +143,12 @@ def objective(trial: optuna.Trial, base: RunConfig, tune: TuneSettings) -> float
         finally:
             eval_env.close()
             model.get_env().close()
-        if stop.received is not None and not eval_cb.pruned:
-            if checkpoint is not None:
-                checkpoint.save()
-            raise TrialInterrupted(trial.number, stop.received, model.num_timesteps)
-    if stop.received is not None:
-        trial.study.stop()  # the trial ended pruned, as it was about to; the worker takes no other
+        if stop.received is not None:
+            if not eval_cb.pruned:
+                if checkpoint is not None:
+                    checkpoint.save()
+                raise TrialInterrupted(trial.number, stop.received, model.num_timesteps)
+            trial.study.stop()  # the trial ends pruned, as it was about to; the worker takes no other
     if folder is not None:  # the trial is over: its checkpoint is no longer needed
         shutil.rmtree(folder, ignore_errors=True)
     if eval_cb.pruned:
