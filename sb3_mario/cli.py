@@ -204,11 +204,14 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from sb3_mario.run.evaluation import evaluate, format_summary
+    from sb3_mario.run.evaluation import count_starts, evaluate, format_summary, model_config
     from sb3_mario.run.threads import set_torch_threads
 
     set_torch_threads("act")
-    all_starts_episodes = args.noop_max + 1 if args.all_starts and args.noop_max else None
+    all_starts_episodes = None
+    if args.all_starts and args.noop_max:  # every start of every level the model plays, once
+        level = args.level or model_config(_model_path(args)).settings.level
+        all_starts_episodes = count_starts(level, args.noop_max)
     play = _play_settings(args, all_starts_episodes)
     progress, on_episode = _episode_progress(args, play.episodes)
     try:

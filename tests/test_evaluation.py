@@ -75,6 +75,36 @@ def test_episodes_of_several_levels_are_summed_up_per_level(model_zip: Path, mon
     assert summarize([e for e in episodes if e.level == "1-1"])["per_level"] is None  # one level: no table
 
 
+def test_all_starts_of_several_levels_play_each_level_in_turn(model_zip: Path, tmp_path: Path, monkeypatch):
+    """``evaluate --all-starts`` of a model of several levels plays each level for noop_max + 1 episodes, in
+    the order given, every start once; the bar's tests (no no-ops) take the levels in turn episode by episode.
+    A seeded reset starts again at the first level."""
+    import json
+
+    import sb3_mario.env.levels
+    from sb3_mario.cli import main
+    from sb3_mario.run.config import resolve
+    from sb3_mario.run.evaluation import make_eval_env
+    from tests.conftest import ScriptedGame
+
+    def game(world: int, stage: int, buttons: list, render_mode: str | None = None) -> ScriptedGame:
+        return ScriptedGame([1.0] * 8, flag=stage == 2, level=(world, stage))
+
+    monkeypatch.setattr(sb3_mario.env.levels, "make_game", game)
+    out = tmp_path / "eval.json"
+    argv = ["evaluate", str(model_zip), "--level", "1-2,1-1", "--noop-max", "2", "--all-starts", "--no-progress-bar"]
+    assert main([*argv, "--device", "cpu", "-o", str(out)]) == 0
+    summary = json.loads(out.read_text())
+    played = [(e["level"], e["noops"]) for e in summary["per_episode"]]
+    assert played == [("1-2", 0), ("1-2", 1), ("1-2", 2), ("1-1", 0), ("1-1", 1), ("1-1", 2)]
+    assert summary["per_level"]["1-2"] == {"episodes": 3, "wins": 3, "mean_x_pos": 48.0}
+    assert summary["lost_starts"] == [0, 1, 2]  # the starts of 1-1
+
+    env = make_eval_env(resolve(settings={"level": "1-2,1-1"}), noop_max=0)  # as Bar.check builds it
+    levels = [env.reset(seed=3 if i == 3 else None)[1]["stage"] for i in range(5)]
+    assert levels == [2, 1, 2, 2, 1]
+
+
 def test_random_starts_record_their_noop_count(model_zip: Path, scripted):
     from sb3_mario.run.evaluation import PlaySettings, evaluate
 

@@ -9,6 +9,7 @@ import pytest
 
 from sb3_mario import make_mario_env
 from sb3_mario.env.backend import action_sets
+from sb3_mario.env.levels import RandomStageGame
 from sb3_mario.env.wrappers import (
     HUD_HEIGHT,
     FreshJump,
@@ -235,6 +236,10 @@ def test_bad_arguments_say_what_is_valid():
         make_mario_env("1-1", frame_skip=0)
     with pytest.raises(ValueError, match="frame_stack must be >= 1, actual value: 0"):
         make_mario_env("1-1", frame_stack=0)
+    with pytest.raises(ValueError, match="noop_max must be >= 0, actual value: -1"):
+        make_mario_env("1-1,1-2", noop_max=-1, noop_in_turn=True)
+    with pytest.raises(ValueError, match="turn_length must be >= 1 or None, actual value: 0"):
+        RandomStageGame(["1-1", "1-2"], [["NOOP"]], turn_length=0)
     with pytest.raises(ValueError, match=r"repeat_action_probability must be in \[0, 1\), actual value: 1.0"):
         make_mario_env("1-1", repeat_action_probability=1.0)
     with pytest.raises(ValueError, match=r"random_action_probability must be in \[0, 1\), actual value: -0.1"):

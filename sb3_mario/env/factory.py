@@ -93,8 +93,11 @@ def make_mario_env(
         ``x_pos``; ``None`` (default) never truncates, as in the tutorial
     :param noop_max: start episodes with 0..``noop_max`` random no-op frames (0, the default, never
         does; 30 in Mnih et al. 2015), to evaluate a deterministic agent on varied starts
-    :param noop_in_turn: play 0, 1, ..., ``noop_max`` no-op frames on successive resets instead of
-        random counts (see :class:`~sb3_mario.env.wrappers.RandomNoopStart`)
+    :param noop_in_turn: play the starts in turn instead of drawing them: 0, 1, ..., ``noop_max`` no-op
+        frames on successive resets (see :class:`~sb3_mario.env.wrappers.RandomNoopStart`) and, with
+        several levels, each level for ``noop_max + 1`` resets in the order given (see
+        :class:`~sb3_mario.env.levels.RandomStageGame`), so that ``(noop_max + 1) * len(levels)`` resets
+        play every start of every level once
     :param repeat_action_probability: sticky actions: at every emulator frame the previous frame's
         action is repeated with this probability instead of the agent's (0, the default, never;
         0.25 in Machado et al. 2018 and ALE v5), so a memorised sequence of actions cannot win
@@ -121,6 +124,8 @@ def make_mario_env(
         raise ValueError(f"frame_skip must be >= 1, actual value: {frame_skip}")
     if frame_stack < 1:
         raise ValueError(f"frame_stack must be >= 1, actual value: {frame_stack}")
+    if noop_max < 0:
+        raise ValueError(f"noop_max must be >= 0, actual value: {noop_max}")
     if not 0.0 <= repeat_action_probability < 1.0:
         raise ValueError(f"repeat_action_probability must be in [0, 1), actual value: {repeat_action_probability}")
     if not reward_scale > 0:
@@ -134,7 +139,7 @@ def make_mario_env(
     if len(levels) == 1:
         env: gym.Env = make_game(*parse_level(levels[0]), buttons, render_mode)
     else:
-        env = RandomStageGame(levels, buttons, render_mode)
+        env = RandomStageGame(levels, buttons, render_mode, turn_length=noop_max + 1 if noop_in_turn else None)
     if fresh_jump:
         env = FreshJump(env, buttons)
     if flag_bonus > 0:

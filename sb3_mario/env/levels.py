@@ -56,22 +56,39 @@ def parse_level(level: str) -> tuple[int, int]:
 
 
 class RandomStageGame(gym.Env):
-    """Play a stage drawn uniformly from ``levels`` at each reset.
+    """Play a stage drawn uniformly from ``levels`` at each reset, or the stages in turn.
 
     Replaces ``SuperMarioBrosRandomStages``, which gym-super-mario-bros 9.x removed. The draw uses
     the env's own ``np_random``, so ``reset(seed=...)`` fixes the sequence of stages. One game per
     stage is built on first use and kept.
 
+    With ``turn_length``, the stages are played in the order given, each for ``turn_length`` resets in
+    a row: an evaluation that plays each of its ``turn_length`` starts in turn (``RandomNoopStart``'s
+    ``in_turn``) then plays every start of every stage once in ``turn_length * len(levels)`` episodes,
+    where random draws leave some stages with fewer episodes than others. A reset given a seed starts
+    again at the first stage, as ``RandomNoopStart`` starts again at 0 no-ops.
+
     :param levels: level names to draw from (see :data:`ALL_LEVELS`)
     :param buttons: one list of button names per discrete action
     :param render_mode: ``None`` or ``"rgb_array"``
+    :param turn_length: resets per stage in turn; ``None`` (default) draws a stage at each reset
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 60}
 
-    def __init__(self, levels: Sequence[str], buttons: list[list[str]], render_mode: str | None = None):
+    def __init__(
+        self,
+        levels: Sequence[str],
+        buttons: list[list[str]],
+        render_mode: str | None = None,
+        turn_length: int | None = None,
+    ):
         if len(levels) == 0:
             raise ValueError("levels must name at least one level, actual value: []")
+        if turn_length is not None and turn_length < 1:
+            raise ValueError(f"turn_length must be >= 1 or None, actual value: {turn_length}")
+        self._turn_length = turn_length
+        self._resets = 0
         self._targets = [parse_level(level) for level in levels]
         self._buttons = buttons
         self.render_mode = render_mode
@@ -87,7 +104,13 @@ class RandomStageGame(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        index = int(self.np_random.integers(len(self._targets)))
+        if seed is not None:
+            self._resets = 0
+        if self._turn_length is None:
+            index = int(self.np_random.integers(len(self._targets)))
+        else:
+            index = self._resets // self._turn_length % len(self._targets)
+        self._resets += 1
         self._game = self._get(self._targets[index])
         return self._game.reset(seed=seed, options=options)
 

@@ -79,7 +79,9 @@ class RunSettings:
     device: str = setting("auto", "torch device; auto picks CUDA when there is one (SB3)")
     vec_env: str = setting("subproc", "subproc (one process per env) or dummy (one process)", ("subproc", "dummy"))
     eval_freq: int = setting(50_000, "env steps between evaluations, 0 for none")
-    eval_episodes: int = setting(31, "episodes per evaluation: 31 plays each start of 0..30 no-op frames once")
+    eval_episodes: int = setting(
+        31, "episodes per evaluation: 31 plays each start of 0..30 no-op frames once (31 per level: levels in turn)"
+    )
     eval_noop_max: int = setting(
         30, "evaluation episodes start with 0, 1, ..., N no-op frames in turn (30 as in Mnih et al. 2015)"
     )

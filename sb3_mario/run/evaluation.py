@@ -19,7 +19,7 @@ import gymnasium as gym
 import numpy as np
 
 from sb3_mario.env import make_mario_env
-from sb3_mario.env.levels import parse_level
+from sb3_mario.env.levels import level_names, parse_level
 from sb3_mario.errors import ConfigError
 from sb3_mario.run.config import CONFIG_FILE, RunConfig, resolve, setting, with_overrides
 from sb3_mario.run.seeding import seed_for
@@ -83,7 +83,8 @@ def make_eval_env(
     The level and ``env_kwargs`` (action set, frames, no-progress limit) are the run's; the starts
     are the evaluation's own: ``noop_max`` no-op frames (the run's ``eval_noop_max`` by default),
     0, 1, ..., ``noop_max`` in turn with ``all_starts`` (so ``noop_max + 1`` greedy episodes give the
-    exact win rate under random no-op starts) or drawn at random; sticky actions only when
+    exact win rate under random no-op starts; a run of several levels plays them in turn too, each for
+    ``noop_max + 1`` episodes: :func:`count_starts`) or drawn at random; sticky actions only when
     ``repeat_action_probability`` asks for them, whatever training used; random actions only by the
     player's epsilon; never a replayed start.
     """
@@ -93,7 +94,7 @@ def make_eval_env(
     kwargs = {
         **config.env_kwargs,
         "noop_max": noop_max,
-        "noop_in_turn": all_starts and noop_max > 0,
+        "noop_in_turn": all_starts,
         "repeat_action_probability": repeat_action_probability,
         "random_action_probability": 0.0,  # the evaluation's random actions are its epsilon
         "replay_start_probability": 0.0,  # every evaluation episode from the game's start
@@ -102,6 +103,15 @@ def make_eval_env(
         return make_mario_env(config.settings.level, render_mode=render_mode, **kwargs)
     except (ValueError, TypeError) as e:
         raise ConfigError(f"cannot build the evaluation env: {e}") from None
+
+
+def count_starts(level: str, noop_max: int) -> int:
+    """Episodes that play every start of ``make_eval_env(all_starts=True)`` once: ``noop_max + 1`` no-op
+    counts on each level that ``level`` names.
+
+    :raises ValueError: for an unknown level
+    """
+    return (noop_max + 1) * len(level_names(level))
 
 
 def check_compatible(model: Any, env: Any, env_name: str) -> None:
@@ -358,7 +368,9 @@ class PlaySettings:
     epsilon: float = setting(0.0, "probability of a random action at each step; 0 plays greedily")
     noop_max: int = setting(0, "start episodes with 0..N no-op frames (30 in Mnih et al. 2015); 0: the game's start")
     all_starts: bool = setting(
-        False, "play 0, 1, ..., N no-op frames in turn: N + 1 greedy episodes give the exact win rate"
+        False,
+        "play 0, 1, ..., N no-op frames in turn: N + 1 greedy episodes (per level, levels in turn) give the exact "
+        "win rate",
     )
     repeat_action_probability: float = setting(
         0.0, "sticky actions: each frame repeats the last with this probability (0.25 in Machado et al. 2018)"
