@@ -236,3 +236,51 @@ def test_a_training_run_logs_the_estimate_and_the_return(tmp_path: Path, scripte
     for row in rows:  # G = 4 + 0.9 * 4 + 0.81 * 4, 4 + 0.9 * 4, 4 at the 3 states
         assert float(row["eval/discounted_return"]) == pytest.approx((10.84 + 7.6 + 4.0) / 3)
         assert np.isfinite(float(row["eval/q_estimate"]))
+
+
+def test_a_constant_player_plays_its_action_or_the_random_ones_player_draws(scripted):
+    """The baseline without a model: its action at every step; with epsilon, the random actions come from
+    its seeded generator in Player's order (one draw for the coin, one for the action)."""
+    from sb3_mario import make_mario_env
+    from sb3_mario.errors import ConfigError
+    from sb3_mario.run.evaluation import ConstantPlayer, play_episode
+
+    games = scripted([1.0] * 40)  # 10 agent steps of 4 frames
+    episode = play_episode(make_mario_env("1-1"), ConstantPlayer(3, 5))
+    assert games[-1].actions == [3] * 40 and episode.length == 10
+    assert np.isnan(episode.q_estimate) and np.isnan(episode.discounted_return)
+
+    player = ConstantPlayer(3, 5, epsilon=0.5, seed=7, gamma=0.5)
+    episode = play_episode(make_mario_env("1-1"), player)
+    rng = np.random.default_rng(7)
+    expected = [int(rng.integers(5)) if rng.random() < 0.5 else 3 for _ in range(10)]
+    assert games[-1].actions == [a for a in expected for _ in range(4)] and expected != [3] * 10
+    assert episode.discounted_return == pytest.approx(
+        np.mean([sum(4 * 0.5**k for k in range(10 - t)) for t in range(10)])
+    )
+    with pytest.raises(ConfigError, match=r"action must be in 0..4, actual value: 5"):
+        ConstantPlayer(5, 5)
+
+
+def test_the_constant_action_baselines_table(scripted, capsys):
+    """scripts/constant_actions.py on a game that ends on the flag at x_pos 48 whatever is pressed: every
+    episode of each test is won; an action outside the action set is one line and exit 2."""
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "scripts" / "constant_actions.py"
+    spec = importlib.util.spec_from_file_location("constant_actions", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+
+    scripted([1.0] * 8, flag=True)  # x_pos 48 at the end
+    assert script.main(["--actions", "0,2", "--seed", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2:] == [
+        "| 0: NOOP | 31 of 31 (48) | 100 of 100 (48) | 100 of 100 (48) |",
+        "| 2: right + A | 31 of 31 (48) | 100 of 100 (48) | 100 of 100 (48) |",
+    ]
+    assert script.main(["--actions", "5"]) == 2
+    assert (
+        capsys.readouterr().err
+        == "constant_actions.py: error: action must be in 0..4 for right_only, actual value: 5\n"
+    )

@@ -197,7 +197,41 @@ class Player:
         return action
 
 
-def play_episode(env: gym.Env, player: Player, seed: int | None = None, on_frame: Any = None) -> Episode:
+class ConstantPlayer:
+    """A baseline that needs no model: the same action at every step, or with ``epsilon`` a uniformly
+    random one, drawn from its own seeded generator as :class:`Player` draws them. It has no value
+    estimates (``last_q`` is NaN), and its discounted returns use ``gamma``.
+
+    :param action: the action played
+    :param n_actions: the env's number of actions, from which the random ones are drawn
+    :param epsilon: probability of a uniformly random action (0: always ``action``)
+    :param seed: seed of the epsilon draws
+    :param gamma: discount of the episodes' discounted returns (NaN: none)
+    """
+
+    def __init__(
+        self, action: int, n_actions: int, epsilon: float = 0.0, seed: int | None = None, gamma: float = float("nan")
+    ):
+        if not 0 <= action < n_actions:
+            raise ConfigError(f"action must be in 0..{n_actions - 1}, actual value: {action}")
+        if not 0.0 <= epsilon <= 1.0:
+            raise ConfigError(f"epsilon must be in [0, 1], actual value: {epsilon}")
+        self.action = action
+        self.n_actions = n_actions
+        self.epsilon = epsilon
+        self.rng = np.random.default_rng(seed)
+        self.gamma = gamma
+        self.last_q = float("nan")
+
+    def __call__(self, obs: np.ndarray) -> int:
+        if self.epsilon > 0 and self.rng.random() < self.epsilon:
+            return int(self.rng.integers(self.n_actions))
+        return self.action
+
+
+def play_episode(
+    env: gym.Env, player: Player | ConstantPlayer, seed: int | None = None, on_frame: Any = None
+) -> Episode:
     """Play one episode; ``on_frame(env)`` is called after the reset and after every step."""
     obs, reset_info = env.reset(seed=seed)
     noops = int(reset_info.get("noops", 0))
@@ -226,7 +260,7 @@ def play_episode(env: gym.Env, player: Player, seed: int | None = None, on_frame
 
 def play_episodes(
     env: gym.Env,
-    player: Player,
+    player: Player | ConstantPlayer,
     n_episodes: int,
     seed: int | None = None,
     on_frame: Any = None,
