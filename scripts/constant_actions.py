@@ -28,23 +28,18 @@ def baseline(config: RunConfig, action: int, seed: int, bar: Bar) -> dict[str, A
     """Wins of ``action`` played at every step: greedy on every no-op start of the run's evaluations, and in
     the bar's two tests with ``seed``, as :meth:`Bar.check` plays them."""
     gamma = float(config.hyperparams.get("gamma", float("nan")))
-    tests = {
-        "greedy": (make_eval_env(config), 0.0, config.settings.eval_episodes),
-        "epsilon": (make_eval_env(config, noop_max=0), bar.epsilon, bar.episodes),
-        "sticky": (
-            make_eval_env(config, noop_max=0, repeat_action_probability=bar.repeat_action_probability),
-            0.0,
-            bar.episodes,
-        ),
-    }
-    row: dict[str, Any] = {}
-    for name, (env, epsilon, episodes) in tests.items():
-        try:
-            player = ConstantPlayer(action, int(env.action_space.n), epsilon, seed_for(seed, "epsilon"), gamma)
-            summary = summarize(play_episodes(env, player, episodes, seed_for(seed, "play")))
-        finally:
-            env.close()
-        row[name] = (summary["wins"], summary["episodes"], summary["mean_x_pos"])
+    n_actions = len(action_sets()[config.env_kwargs.get("action_set", "right_only")])
+
+    def player(epsilon: float, seed: int | None) -> ConstantPlayer:
+        return ConstantPlayer(action, n_actions, epsilon, seed, gamma)
+
+    env = make_eval_env(config)
+    try:
+        greedy = summarize(play_episodes(env, player(0.0, None), config.settings.eval_episodes, seed_for(seed, "play")))
+    finally:
+        env.close()
+    summaries = {"greedy": greedy, **bar.play(config, player, seed)}
+    row = {name: (summary["wins"], summary["episodes"], summary["mean_x_pos"]) for name, summary in summaries.items()}
     return row
 
 

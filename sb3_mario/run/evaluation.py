@@ -365,6 +365,28 @@ class Bar:
     win_rate: float = 0.9
     seeds: int = 2
 
+    def play(
+        self,
+        config: RunConfig,
+        player: Callable[[float, int | None], Player | ConstantPlayer],
+        seed: int | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Play both robustness tests once with seed ``seed``: the summary of each (``"epsilon"``, ``"sticky"``).
+
+        :param player: ``player(epsilon, seed)`` makes the player of a test
+        """
+        summaries = {}
+        for name, epsilon, sticky in (("epsilon", self.epsilon, 0.0), ("sticky", 0.0, self.repeat_action_probability)):
+            env = make_eval_env(config, noop_max=0, repeat_action_probability=sticky)
+            try:
+                episodes = play_episodes(
+                    env, player(epsilon, seed_for(seed, "epsilon")), self.episodes, seed_for(seed, "play")
+                )
+            finally:
+                env.close()
+            summaries[name] = summarize(episodes)
+        return summaries
+
     def check(self, model: Any, config: RunConfig, seed: int | None = None, network: Any = None) -> dict[str, Any]:
         """Play both robustness tests with seed ``seed``, then with the next seeds while they pass; return the
         lowest win rate of each test over the seeds played, the seeds played and whether the bar is met.
@@ -375,17 +397,9 @@ class Bar:
         played = 0
         while played < self.seeds and all(rate >= self.win_rate for rate in rates.values()):
             this = None if seed is None else seed + played
-            for name, epsilon, sticky in (
-                ("epsilon", self.epsilon, 0.0),
-                ("sticky", 0.0, self.repeat_action_probability),
-            ):
-                env = make_eval_env(config, noop_max=0, repeat_action_probability=sticky)
-                try:
-                    player = Player(model, epsilon, seed_for(this, "epsilon"), network)
-                    episodes = play_episodes(env, player, self.episodes, seed_for(this, "play"))
-                finally:
-                    env.close()
-                rate = summarize(episodes)["win_rate"]
+            tests = self.play(config, lambda epsilon, s: Player(model, epsilon, s, network), this)
+            for name, summary in tests.items():
+                rate = summary["win_rate"]
                 rates[f"{name}_win_rate"] = min(rate, rates.get(f"{name}_win_rate", rate))
             played += 1
         met = played == self.seeds and all(rate >= self.win_rate for rate in rates.values())
