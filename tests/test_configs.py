@@ -29,6 +29,7 @@ def test_the_base_is_the_ddqn_preset_without_the_recipe():
         "env_kwargs",
         "overlap_updates",
         "average_tau",
+        "callback",
     }
     assert (base["n_timesteps"], preset["n_timesteps"]) == (2_000_000, 800_000)
     # epsilon falls over the same 100,000 env steps in both
