@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 from sb3_mario.env.backend import action_sets
+from sb3_mario.env.factory import ACTION_SETS, action_set_of
 from sb3_mario.errors import ConfigError
 from sb3_mario.run.config import RunConfig, resolve
 from sb3_mario.run.evaluation import Bar, ConstantPlayer, make_eval_env, model_config, play_episodes, summarize
@@ -28,7 +29,7 @@ def baseline(config: RunConfig, action: int, seed: int, bar: Bar) -> dict[str, A
     """Wins of ``action`` played at every step: greedy on every no-op start of the run's evaluations, and in
     the bar's two tests with ``seed``, as :meth:`Bar.check` plays them."""
     gamma = float(config.hyperparams.get("gamma", float("nan")))
-    n_actions = len(action_sets()[config.env_kwargs.get("action_set", "right_only")])
+    n_actions = ACTION_SETS[action_set_of(config.env_kwargs)]
 
     def player(epsilon: float, seed: int | None) -> ConstantPlayer:
         return ConstantPlayer(action, n_actions, epsilon, seed, gamma)
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = model_config(args.model) if args.model else resolve()
-        action_set = config.env_kwargs.get("action_set", "right_only")
+        action_set = action_set_of(config.env_kwargs)
         buttons = action_sets()[action_set]
         actions = [int(a) for a in args.actions.split(",")] if args.actions else list(range(len(buttons)))
         bar = Bar()

@@ -27,7 +27,7 @@ import functools
 import math
 import operator
 import signal
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
@@ -52,6 +52,9 @@ if TYPE_CHECKING:
 #: Action-set names and their sizes: RIGHT_ONLY (the tutorial's), SIMPLE_MOVEMENT, COMPLEX_MOVEMENT.
 ACTION_SETS: dict[str, int] = {"right_only": 5, "simple": 7, "complex": 12}
 
+#: The action set of an env built without one: the tutorial's RIGHT_ONLY.
+DEFAULT_ACTION_SET = "right_only"
+
 #: Episode-end info keys that the Monitor copies into ``info["episode"]``.
 EPISODE_INFO_KEYS = ("is_success", "x_pos", "world", "stage", "replayed_frames")
 
@@ -62,10 +65,15 @@ def _buttons(action_set: str) -> list[list[str]]:
     return action_sets()[action_set]
 
 
+def action_set_of(env_kwargs: Mapping[str, Any]) -> str:
+    """The action set that :func:`make_mario_env` builds from ``env_kwargs``: theirs, or :data:`DEFAULT_ACTION_SET`."""
+    return env_kwargs.get("action_set", DEFAULT_ACTION_SET)
+
+
 def make_mario_env(
     level: str | Sequence[str] = "1-1",
     *,
-    action_set: str = "right_only",
+    action_set: str = DEFAULT_ACTION_SET,
     frame_skip: int = 4,
     frame_size: int = 84,
     frame_stack: int = 4,

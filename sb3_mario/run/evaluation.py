@@ -19,6 +19,7 @@ import gymnasium as gym
 import numpy as np
 
 from sb3_mario.env import make_mario_env
+from sb3_mario.env.factory import action_set_of
 from sb3_mario.env.levels import level_names, parse_level
 from sb3_mario.errors import ConfigError
 from sb3_mario.run.config import CONFIG_FILE, RunConfig, resolve, setting, with_overrides
@@ -471,7 +472,7 @@ def play(
         render_mode=render_mode,
     )
     try:
-        action_set = config.env_kwargs.get("action_set", "right_only")
+        action_set = action_set_of(config.env_kwargs)
         check_compatible(model, env, f"level {config.settings.level} with action set {action_set}")
         player = Player(model, play.epsilon, seed_for(play.seed, "epsilon"), played_network(model, play.average))
         return play_episodes(env, player, play.episodes, seed_for(play.seed, "play"), on_frame, on_episode)
