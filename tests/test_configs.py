@@ -29,13 +29,22 @@ def test_the_base_is_the_ddqn_preset_without_the_recipe():
         "env_kwargs",
         "overlap_updates",
         "average_tau",
-        "callback",
     }
     assert (base["n_timesteps"], preset["n_timesteps"]) == (2_000_000, 800_000)
     # epsilon falls over the same 100,000 env steps in both
     assert base["exploration_fraction"] * base["n_timesteps"] == preset["exploration_fraction"] * preset["n_timesteps"]
     assert base["replay_buffer_kwargs"] == {"n_steps": 3} and preset["replay_buffer_kwargs"]["n_steps"] == 3
     assert base["env_kwargs"] == {k: preset["env_kwargs"][k] for k in ("no_progress_steps", "noop_max")}
+
+
+def test_the_decay_config_is_the_ddqn_preset_with_its_learning_rate_decay():
+    from sb3_mario.agent.presets import get_preset
+    from sb3_mario.run.config import resolve
+
+    decay = resolve(config_file=DOCS_CONFIGS / "ddqn-1-1-decay.yml").hyperparams
+    preset = get_preset("ddqn")
+    assert "callback" not in preset
+    assert decay == {**preset, "callback": [{"sb3_mario.agent.schedules.LearningRateDecay": {"fraction": 0.5}}]}
 
 
 def test_the_14_env_config_is_the_base_with_more_envs():

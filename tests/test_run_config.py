@@ -248,9 +248,7 @@ def test_a_resumed_run_applies_an_edited_key_and_refuses_a_fixed_one(tmp_path: P
     assert "applied from config.yaml: hyperparams.learning_rate: 0.00025 -> 4e-05" in out
     assert "applied from config.yaml: hyperparams.exploration_final_eps: 0.02 -> 0.5" in out
     assert model.num_timesteps == 300 and model.learning_rate == 4e-5
-    # the last train() at step 296, 4 of 300 steps left: the preset's LearningRateDecay(fraction=0.5) scales
-    # the edited rate by (4 / 300) / 0.5
-    assert model.policy.optimizer.param_groups[0]["lr"] == pytest.approx(4e-5 * (4 / 300) / 0.5, rel=1e-6)
+    assert model.policy.optimizer.param_groups[0]["lr"] == pytest.approx(4e-5, rel=1e-6)  # what the updates used
     # the buffer went on: 300 steps less the last of each segment, which SB3 does not store when a
     # callback stops learn() on it
     assert model.exploration_final_eps == 0.5 and model.replay_buffer.size() == 298
@@ -285,14 +283,13 @@ def test_a_linear_learning_rate_falls_to_zero_over_the_run_budget_across_a_resum
     doc["hyperparams"]["n_timesteps"] = 200  # a first segment of 200 steps, then the whole budget
     model = train(RunConfig.from_dict(doc), tmp_path / "run", progress_bar=False)
     # SB3 sets the learning rate at each train() call: the last, after the collection that ended at
-    # step 196 (train_freq 4; the one of step 200 is cut by the budget), when 4 of 200 steps remain; the
-    # preset's LearningRateDecay(fraction=0.5) multiplies the schedule's value by (4 / 200) / 0.5
-    assert model.policy.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3 * (4 / 200) ** 2 / 0.5, rel=1e-6)
+    # step 196 (train_freq 4; the one of step 200 is cut by the budget), when 4 of 200 steps remain
+    assert model.policy.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3 * 4 / 200, rel=1e-6)
     doc["hyperparams"]["n_timesteps"] = 400
     (tmp_path / "run" / "config.yaml").write_text(yaml.safe_dump(doc))
     model = resume(tmp_path / "run", progress_bar=False)
     # the same schedule over the budget of 400: at step 396, 4 of 400 steps remain
-    assert model.policy.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3 * (4 / 400) ** 2 / 0.5, rel=1e-6)
+    assert model.policy.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3 * 4 / 400, rel=1e-6)
 
 
 def test_a_run_is_seeded_by_the_rule(tmp_path: Path, scripted):
