@@ -262,6 +262,46 @@ def test_a_constant_player_plays_its_action_or_the_random_ones_player_draws(scri
         ConstantPlayer(5, 5)
 
 
+def test_lost_episodes_are_counted_by_how_soon_they_ended_after_a_random_action(scripted):
+    """Each episode notes the agent steps from its last random draw to its end; the summary counts the lost episodes
+    that ended within RANDOM_ACTION_WINDOW of one, and greedy play has no such count."""
+    from sb3_mario import make_mario_env
+    from sb3_mario.run.evaluation import (
+        RANDOM_ACTION_WINDOW,
+        ConstantPlayer,
+        Episode,
+        format_summary,
+        play_episode,
+        summarize,
+    )
+
+    scripted([1.0] * 40)  # 10 agent steps of 4 frames, then the game ends (lost)
+    player = ConstantPlayer(3, 5, epsilon=0.3, seed=11)
+    episode = play_episode(make_mario_env("1-1"), player)
+    rng, drawn = np.random.default_rng(11), []  # the player's draws: a coin, then an action when it falls
+    for step in range(10):
+        if rng.random() < 0.3:
+            rng.integers(5)
+            drawn.append(step)
+    assert 0 < drawn[-1] < 9 and episode.steps_after_random == 9 - drawn[-1]
+    assert play_episode(make_mario_env("1-1"), ConstantPlayer(3, 5)).steps_after_random is None
+    assert play_episode(make_mario_env("1-1"), HandSetPlayer.make(epsilon=1.0)).steps_after_random == 0
+    assert play_episode(make_mario_env("1-1"), HandSetPlayer.make()).steps_after_random is None
+
+    def ended(win: bool, after: int | None) -> Episode:
+        return Episode(reward=0.0, length=20, win=win, x_pos=3_161 if win else 1_400, steps_after_random=after)
+
+    w = RANDOM_ACTION_WINDOW
+    episodes = [ended(False, 0), ended(False, w - 1), ended(False, w), ended(False, None), ended(True, 2)]
+    summary = {**summarize(episodes), "noop_max": 0, "all_starts": False, "epsilon": 0.02}
+    assert summary["lost_after_random"] == 2  # the last step's action, and one w - 1 steps before the end
+    assert f"after random 2 of the 4 lost ended within {w} steps of an action drawn at random" in format_summary(
+        summary
+    )
+    greedy = {**summarize([ended(False, None)]), "noop_max": 0, "all_starts": False, "epsilon": 0.0}
+    assert greedy["lost_after_random"] is None and "after random" not in format_summary(greedy)
+
+
 def test_the_constant_action_baselines_table(scripted, capsys):
     """scripts/constant_actions.py on a game that ends on the flag at x_pos 48 whatever is pressed: every
     episode of each test is won; an action outside the action set is one line and exit 2."""

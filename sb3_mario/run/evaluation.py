@@ -134,6 +134,8 @@ class Episode:
     network's Q-value of the action taken there, and the discounted return obtained from there to the
     episode's end (van Hasselt et al. 2016, Figure 3). After a truncation the return is unknown, so a
     truncated episode's return is only what it got before the cut: summaries leave such episodes out.
+    ``steps_after_random`` counts the agent steps from the last action drawn at random (epsilon) to the
+    episode's end: 0 when the last step's action was drawn, ``None`` when none was.
     """
 
     reward: float
@@ -145,6 +147,7 @@ class Episode:
     q_estimate: float = float("nan")
     discounted_return: float = float("nan")
     level: str = ""
+    steps_after_random: int | None = None
 
 
 def discounted_returns(rewards: list[float], gamma: float) -> np.ndarray:
@@ -177,6 +180,7 @@ class Player:
         self.rng = np.random.default_rng(seed)
         self.gamma = float(model.gamma)
         self.last_q = float("nan")
+        self.last_random = False
 
     def q_values(self, obs: np.ndarray) -> np.ndarray:
         """The played network's Q-values of one observation (for the online network, what ``predict``
@@ -190,10 +194,8 @@ class Player:
 
     def __call__(self, obs: np.ndarray) -> int:
         q = self.q_values(obs)
-        if self.epsilon > 0 and self.rng.random() < self.epsilon:
-            action = int(self.rng.integers(len(q)))
-        else:
-            action = int(np.argmax(q))
+        self.last_random = self.epsilon > 0 and self.rng.random() < self.epsilon
+        action = int(self.rng.integers(len(q))) if self.last_random else int(np.argmax(q))
         self.last_q = float(q[action])
         return action
 
@@ -223,11 +225,11 @@ class ConstantPlayer:
         self.rng = np.random.default_rng(seed)
         self.gamma = gamma
         self.last_q = float("nan")
+        self.last_random = False
 
     def __call__(self, obs: np.ndarray) -> int:
-        if self.epsilon > 0 and self.rng.random() < self.epsilon:
-            return int(self.rng.integers(self.n_actions))
-        return self.action
+        self.last_random = self.epsilon > 0 and self.rng.random() < self.epsilon
+        return int(self.rng.integers(self.n_actions)) if self.last_random else self.action
 
 
 def play_episode(
@@ -239,8 +241,11 @@ def play_episode(
     if on_frame is not None:
         on_frame(env)
     rewards, estimates = [], []
+    last_random = None  # the step of the last action drawn at random
     while True:
         obs, reward, terminated, truncated, info = env.step(player(obs))
+        if player.last_random:
+            last_random = len(rewards)
         rewards.append(float(reward))
         estimates.append(player.last_q)
         if on_frame is not None:
@@ -256,6 +261,7 @@ def play_episode(
                 q_estimate=float(np.mean(estimates)),
                 discounted_return=float(np.mean(discounted_returns(rewards, player.gamma))),
                 level=f"{info['world']}-{info['stage']}",
+                steps_after_random=None if last_random is None else len(rewards) - 1 - last_random,
             )
 
 
@@ -282,6 +288,10 @@ def play_episodes(
             on_episode(episodes[-1])
     return episodes
 
+
+#: Agent steps (of 4 frames) after an action drawn at random within which a lost episode counts as lost soon after
+#: one: about half a second of play, the length of a run-up or of a jump's rise.
+RANDOM_ACTION_WINDOW = 8
 
 #: Width in x_pos of the stretches of the level that ``lost_at`` counts lost episodes in (a pit, a pipe or an enemy
 #: spans one or two of them; 1-1's flag is at about 3,160).
@@ -312,10 +322,23 @@ def per_level(episodes: list[Episode]) -> dict[str, dict[str, float]] | None:
     return table
 
 
+def lost_after_random(episodes: list[Episode]) -> int | None:
+    """How many lost episodes ended within :data:`RANDOM_ACTION_WINDOW` agent steps of an action drawn at
+    random; ``None`` when no episode drew one (greedy play)."""
+    if all(e.steps_after_random is None for e in episodes):
+        return None
+    return sum(
+        1
+        for e in episodes
+        if not e.win and e.steps_after_random is not None and e.steps_after_random < RANDOM_ACTION_WINDOW
+    )
+
+
 def summarize(episodes: list[Episode], all_starts: bool = False) -> dict[str, Any]:
     """Win rate, reward, progress and length of some episodes; where the lost ones ended
     (:func:`lost_at`), and those of them cut short by a truncation (``stalled_at``); with
-    ``all_starts``, the no-op counts of the starts lost; the mean Q estimate
+    ``all_starts``, the no-op counts of the starts lost; of the lost episodes, those that ended within
+    :data:`RANDOM_ACTION_WINDOW` agent steps of an action drawn at random (``None`` when none was); the mean Q estimate
     and discounted return over the states of the episodes that ended without a truncation (see
     :class:`Episode`); the same per level when the episodes played several (:func:`per_level`)."""
     rewards = np.array([e.reward for e in episodes])
@@ -333,6 +356,8 @@ def summarize(episodes: list[Episode], all_starts: bool = False) -> dict[str, An
         # of those, the episodes cut short (a truncation: Mario stopped getting further, not a death)
         "stalled_at": lost_at([e for e in episodes if e.truncated]),
         "lost_starts": sorted({e.noops for e in episodes if not e.win}) if all_starts else None,
+        # did the random actions kill Mario, or the states they led to? None where no action was random
+        "lost_after_random": lost_after_random(episodes),
         # means over the states of the episodes that were not truncated, None without one
         "q_estimate": sum(e.q_estimate * e.length for e in ended) / states if ended else None,
         "discounted_return": sum(e.discounted_return * e.length for e in ended) / states if ended else None,
@@ -537,6 +562,15 @@ def format_summary(summary: dict[str, Any]) -> str:
         rows.append(("lost at", f"x_pos {_stretches(summary['lost_at'])} (episodes lost, by final x_pos)"))
     if summary["stalled_at"]:
         rows.append(("stalled at", f"x_pos {_stretches(summary['stalled_at'])} (of those, cut short without dying)"))
+    lost = summary["episodes"] - summary["wins"]
+    if summary.get("lost_after_random") is not None and lost:
+        rows.append(
+            (
+                "after random",
+                f"{summary['lost_after_random']} of the {lost} lost ended within {RANDOM_ACTION_WINDOW} steps of an "
+                "action drawn at random",
+            )
+        )
     for level, row in (summary.get("per_level") or {}).items():
         rows.append((f"level {level}", f"{row['wins']} of {row['episodes']} won, final x_pos {row['mean_x_pos']:.0f}"))
     if summary["all_starts"]:
