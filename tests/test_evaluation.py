@@ -281,11 +281,14 @@ def test_lost_episodes_are_counted_by_how_soon_they_ended_after_a_random_action(
     rng, drawn = np.random.default_rng(11), []  # the player's draws: a coin, then an action when it falls
     for step in range(10):
         if rng.random() < 0.3:
-            rng.integers(5)
-            drawn.append(step)
-    assert 0 < drawn[-1] < 9 and episode.steps_after_random == 9 - drawn[-1]
-    assert play_episode(make_mario_env("1-1"), ConstantPlayer(3, 5)).steps_after_random is None
-    assert play_episode(make_mario_env("1-1"), HandSetPlayer.make(epsilon=1.0)).steps_after_random == 0
+            drawn.append((step, int(rng.integers(5))))
+    (last, action) = drawn[-1]
+    assert 0 < last < 9 and episode.steps_after_random == 9 - last
+    assert episode.last_random_action == (action, 3)  # what was drawn, and the player's own action
+    unperturbed = play_episode(make_mario_env("1-1"), ConstantPlayer(3, 5))
+    assert unperturbed.steps_after_random is None and unperturbed.last_random_action is None
+    random = play_episode(make_mario_env("1-1"), HandSetPlayer.make(epsilon=1.0))
+    assert random.steps_after_random == 0 and random.last_random_action[1] == 1  # the network's greedy action: 1
     assert play_episode(make_mario_env("1-1"), HandSetPlayer.make()).steps_after_random is None
 
     def ended(win: bool, after: int | None) -> Episode:

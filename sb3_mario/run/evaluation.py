@@ -135,7 +135,8 @@ class Episode:
     episode's end (van Hasselt et al. 2016, Figure 3). After a truncation the return is unknown, so a
     truncated episode's return is only what it got before the cut: summaries leave such episodes out.
     ``steps_after_random`` counts the agent steps from the last action drawn at random (epsilon) to the
-    episode's end: 0 when the last step's action was drawn, ``None`` when none was.
+    episode's end: 0 when the last step's action was drawn, ``None`` when none was; ``last_random_action`` is that
+    draw, ``(action drawn, action the player would have played)``.
     """
 
     reward: float
@@ -148,6 +149,7 @@ class Episode:
     discounted_return: float = float("nan")
     level: str = ""
     steps_after_random: int | None = None
+    last_random_action: tuple[int, int] | None = None
 
 
 def discounted_returns(rewards: list[float], gamma: float) -> np.ndarray:
@@ -180,7 +182,8 @@ class Player:
         self.rng = np.random.default_rng(seed)
         self.gamma = float(model.gamma)
         self.last_q = float("nan")
-        self.last_random = False
+        #: ``(action drawn, action the network would have played)`` when the last action was drawn at random
+        self.last_random: tuple[int, int] | None = None
 
     def q_values(self, obs: np.ndarray) -> np.ndarray:
         """The played network's Q-values of one observation (for the online network, what ``predict``
@@ -194,8 +197,11 @@ class Player:
 
     def __call__(self, obs: np.ndarray) -> int:
         q = self.q_values(obs)
-        self.last_random = self.epsilon > 0 and self.rng.random() < self.epsilon
-        action = int(self.rng.integers(len(q))) if self.last_random else int(np.argmax(q))
+        action = greedy = int(np.argmax(q))
+        self.last_random = None
+        if self.epsilon > 0 and self.rng.random() < self.epsilon:
+            action = int(self.rng.integers(len(q)))
+            self.last_random = (action, greedy)
         self.last_q = float(q[action])
         return action
 
@@ -225,11 +231,14 @@ class ConstantPlayer:
         self.rng = np.random.default_rng(seed)
         self.gamma = gamma
         self.last_q = float("nan")
-        self.last_random = False
+        self.last_random: tuple[int, int] | None = None  # as Player's
 
     def __call__(self, obs: np.ndarray) -> int:
-        self.last_random = self.epsilon > 0 and self.rng.random() < self.epsilon
-        return int(self.rng.integers(self.n_actions)) if self.last_random else self.action
+        self.last_random = None
+        if self.epsilon > 0 and self.rng.random() < self.epsilon:
+            self.last_random = (int(self.rng.integers(self.n_actions)), self.action)
+            return self.last_random[0]
+        return self.action
 
 
 def play_episode(
@@ -241,11 +250,11 @@ def play_episode(
     if on_frame is not None:
         on_frame(env)
     rewards, estimates = [], []
-    last_random = None  # the step of the last action drawn at random
+    last_random, last_draw = None, None  # the step of the last action drawn at random, and the draw
     while True:
         obs, reward, terminated, truncated, info = env.step(player(obs))
-        if player.last_random:
-            last_random = len(rewards)
+        if player.last_random is not None:
+            last_random, last_draw = len(rewards), player.last_random
         rewards.append(float(reward))
         estimates.append(player.last_q)
         if on_frame is not None:
@@ -262,6 +271,7 @@ def play_episode(
                 discounted_return=float(np.mean(discounted_returns(rewards, player.gamma))),
                 level=f"{info['world']}-{info['stage']}",
                 steps_after_random=None if last_random is None else len(rewards) - 1 - last_random,
+                last_random_action=last_draw,
             )
 
 
@@ -290,8 +300,9 @@ def play_episodes(
 
 
 #: Agent steps (of 4 frames) after an action drawn at random within which a lost episode counts as lost soon after
-#: one: about half a second of play, the length of a run-up or of a jump's rise.
-RANDOM_ACTION_WINDOW = 8
+#: one: 0.8 s of play. A death in a pit ends the episode only once Mario has fallen out of the screen: most losses
+#: of 1-1's epsilon tests came 4 to 9 agent steps after a random action (docs/results.md).
+RANDOM_ACTION_WINDOW = 12
 
 #: Width in x_pos of the stretches of the level that ``lost_at`` counts lost episodes in (a pit, a pipe or an enemy
 #: spans one or two of them; 1-1's flag is at about 3,160).
