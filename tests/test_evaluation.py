@@ -327,3 +327,40 @@ def test_the_constant_action_baselines_table(scripted, capsys):
         capsys.readouterr().err
         == "constant_actions.py: error: action must be in 0..4 for right_only, actual value: 5\n"
     )
+
+
+def test_cut_jumps_finds_the_fatal_replacements_of_the_greedy_path(monkeypatch, capsys):
+    """scripts/cut_jumps.py on a game lost when agent step 2 presses A (an enemy overhead), won on the flag after 6
+    steps otherwise: of the greedy path of right (action 1), only step 2's A actions are fatal."""
+    import importlib.util
+
+    import sb3_mario.env.factory
+    from sb3_mario import make_mario_env
+    from tests.conftest import ScriptedGame
+
+    path = Path(__file__).parents[1] / "scripts" / "cut_jumps.py"
+    spec = importlib.util.spec_from_file_location("cut_jumps", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+
+    class EnemyOverhead(ScriptedGame):
+        def step(self, action: int):
+            frame, reward, done, truncated, info = super().step(action)
+            if 9 <= self.t <= 12 and action in (2, 4):  # the frames of agent step 2
+                return frame, reward, True, truncated, {**info, "flag_get": False}
+            return frame, reward, done, truncated, info
+
+    def game(*args, **kwargs) -> EnemyOverhead:
+        return EnemyOverhead([1.0] * 24, flag=True)
+
+    monkeypatch.setattr(sb3_mario.env.factory, "make_game", game)
+    env, player = make_mario_env("1-1"), HandSetPlayer.make()
+    greedy, xs, won = script.greedy_path(env, player)
+    assert (greedy, xs, won) == ([1] * 6, [44, 48, 52, 56, 60, 64], True)
+    assert script.replay(env, [1, 1, 2], player, horizon=3) == (True, 49)  # its first frame ends it
+    assert script.replay(env, [1, 1, 3], player, horizon=3) == (False, 64)  # the flag: won
+    rows = script.fatal_replacements(env, player, greedy, 5, horizon=3)
+    assert rows == [(2, [(2, 49), (4, 49)])]
+    assert script.predicted_loss(rows, 0.02, 5) == pytest.approx(0.02 * 2 / 5)
+    assert script.main(["nope.zip"]) == 2
+    assert capsys.readouterr().err == "cut_jumps.py: error: model file not found: nope.zip\n"
