@@ -162,6 +162,17 @@ def discounted_returns(rewards: list[float], gamma: float) -> np.ndarray:
     return returns
 
 
+def epsilon_draw(
+    rng: np.random.Generator, epsilon: float, n_actions: int, own: int
+) -> tuple[int, tuple[int, int] | None]:
+    """The action played: with probability ``epsilon`` a uniformly random one, else ``own``; and the draw,
+    ``(action drawn, own)``, when there was one. One coin, then an action when it falls, from ``rng``."""
+    if epsilon > 0 and rng.random() < epsilon:
+        drawn = int(rng.integers(n_actions))
+        return drawn, (drawn, own)
+    return own, None
+
+
 class Player:
     """Pick actions greedily, or epsilon-greedily with its own seeded generator, and note the Q-value
     of each action taken.
@@ -197,11 +208,7 @@ class Player:
 
     def __call__(self, obs: np.ndarray) -> int:
         q = self.q_values(obs)
-        action = greedy = int(np.argmax(q))
-        self.last_random = None
-        if self.epsilon > 0 and self.rng.random() < self.epsilon:
-            action = int(self.rng.integers(len(q)))
-            self.last_random = (action, greedy)
+        action, self.last_random = epsilon_draw(self.rng, self.epsilon, len(q), int(np.argmax(q)))
         self.last_q = float(q[action])
         return action
 
@@ -234,11 +241,8 @@ class ConstantPlayer:
         self.last_random: tuple[int, int] | None = None  # as Player's
 
     def __call__(self, obs: np.ndarray) -> int:
-        self.last_random = None
-        if self.epsilon > 0 and self.rng.random() < self.epsilon:
-            self.last_random = (int(self.rng.integers(self.n_actions)), self.action)
-            return self.last_random[0]
-        return self.action
+        action, self.last_random = epsilon_draw(self.rng, self.epsilon, self.n_actions, self.action)
+        return action
 
 
 def play_episode(
