@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -305,15 +307,19 @@ def test_lost_episodes_are_counted_by_how_soon_they_ended_after_a_random_action(
     assert greedy["lost_after_random"] is None and "after random" not in format_summary(greedy)
 
 
+def load_script(name: str):
+    """The module of ``scripts/<name>.py`` (the scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "scripts" / f"{name}.py")
+    script = importlib.util.module_from_spec(spec)
+    sys.modules[name] = script  # dataclasses look their module up there
+    spec.loader.exec_module(script)
+    return script
+
+
 def test_the_constant_action_baselines_table(scripted, capsys):
     """scripts/constant_actions.py on a game that ends on the flag at x_pos 48 whatever is pressed: every
     episode of each test is won; an action outside the action set is one line and exit 2."""
-    import importlib.util
-
-    path = Path(__file__).parents[1] / "scripts" / "constant_actions.py"
-    spec = importlib.util.spec_from_file_location("constant_actions", path)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("constant_actions")
 
     scripted([1.0] * 8, flag=True)  # x_pos 48 at the end
     assert script.main(["--actions", "0,2", "--seed", "1"]) == 0
@@ -332,16 +338,12 @@ def test_the_constant_action_baselines_table(scripted, capsys):
 def test_cut_jumps_finds_the_fatal_replacements_of_the_greedy_path(monkeypatch, capsys):
     """scripts/cut_jumps.py on a game lost when agent step 2 presses A (an enemy overhead), won on the flag after 6
     steps otherwise: of the greedy path of right (action 1), only step 2's A actions are fatal."""
-    import importlib.util
 
     import sb3_mario.env.factory
     from sb3_mario import make_mario_env
     from tests.conftest import ScriptedGame
 
-    path = Path(__file__).parents[1] / "scripts" / "cut_jumps.py"
-    spec = importlib.util.spec_from_file_location("cut_jumps", path)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("cut_jumps")
 
     class EnemyOverhead(ScriptedGame):
         def step(self, action: int):
@@ -364,3 +366,65 @@ def test_cut_jumps_finds_the_fatal_replacements_of_the_greedy_path(monkeypatch, 
     assert script.predicted_loss(rows, 0.02, 5) == pytest.approx(0.02 * 2 / 5)
     assert script.main(["nope.zip"]) == 2
     assert capsys.readouterr().err == "cut_jumps.py: error: model file not found: nope.zip\n"
+
+
+class JumpingEmulator:
+    """A flat game for scripts/pit_jumps.py: 1 pixel a frame walking, 2 running; a jump rises while A is held
+    (at most 8 frames) and falls as long as it rose; standing on the pit ``[20, 28)`` is dying."""
+
+    PIT = (20, 28)
+
+    def __init__(self, wall: int | None = None):
+        self.wall = wall
+        self.saved = (0, 0, 0, False, False)
+        self.load()
+
+    def save(self) -> None:
+        self.saved = (self.x_pos, self.rise, self.fall, self.rising, self.dying)
+
+    def load(self) -> None:
+        self.x_pos, self.rise, self.fall, self.rising, self.dying = self.saved
+        self.airborne = self.prev_a = False
+
+    def frame(self, buttons: int) -> None:
+        a = bool(buttons & 0b1)
+        if not self.airborne and a and not self.prev_a:
+            self.airborne, self.rising, self.rise, self.fall = True, True, 0, 0
+        if self.airborne:
+            if self.rising and a and self.rise < 8:
+                self.rise += 1
+            else:
+                self.rising, self.fall = False, self.fall + 1
+                self.airborne = self.fall < self.rise
+        step = 2 if buttons & 0b10 else 1
+        self.x_pos = min(self.x_pos + step, self.wall) if self.wall is not None else self.x_pos + step
+        self.dying = self.dying or (not self.airborne and self.PIT[0] <= self.x_pos < self.PIT[1])
+        self.prev_a = a
+
+
+def test_pit_jumps_sweeps_take_offs_and_held_a(capsys):
+    """scripts/pit_jumps.py on :class:`JumpingEmulator`: a jump with A held h agent steps flies 2 * min(4h, 8)
+    frames, so it clears the pit (lands at x >= 28) from take-off x0 when x0 + frames * speed >= 28."""
+    script = load_script("pit_jumps")
+    walk, run = script.SPEEDS["walk"], script.SPEEDS["run"]
+    pit = JumpingEmulator.PIT
+    emulator = JumpingEmulator()
+    # walking, take-offs 4 pixels apart (0, 4, .., 16): A for 1 step flies 8 pixels, which no take-off before 20
+    # turns into a landing at >= 28; A for 2 steps flies 16, from 12 and 16
+    assert script.sweep(emulator, walk, 1, pit) == [script.Hop(x, False) for x in (0, 4, 8, 12, 16)]
+    assert [h.cleared for h in script.sweep(emulator, walk, 2, pit)] == [False, False, False, True, True]
+    # running, take-offs 8 apart (0, 8, 16): A for 1 step flies 16 pixels, so the last one clears; 2 steps fly 32, from every one
+    assert script.sweep(emulator, run, 1, pit) == [script.Hop(0, False), script.Hop(8, False), script.Hop(16, True)]
+    assert script.clearing(script.sweep(emulator, run, 2, pit)) == "0-16 (3 of 3)"
+    assert script.clearing(script.sweep(emulator, walk, 1, pit)) == "none (of 5)"
+    assert script.hop(emulator, walk, 5, 1, pit) is None  # the run-up reaches the pit's edge
+    # a wall at 10 holds Mario back: the run-ups stop at their bound
+    blocked = script.sweep(JumpingEmulator(wall=10), walk, 1, pit)
+    assert len(blocked) == script.MAX_RUN_UP + 1 and not any(h.cleared for h in blocked)
+    assert script.main(["nope.zip"]) == 2
+    assert capsys.readouterr().err == "pit_jumps.py: error: model file not found: nope.zip\n"
+    assert script.main(["nope.zip", "--holds", "1,x"]) == 2
+    assert (
+        capsys.readouterr().err
+        == "pit_jumps.py: error: holds must be comma-separated integers >= 1, actual value: 1,x\n"
+    )

@@ -1,0 +1,173 @@
+"""Which jumps clear 1-1's pits when their rise is cut: take-off point, speed and frames of A, swept.
+
+In SMB a jump rises for as long as A is held (up to its full height), so a random action that lets go of A in
+the rise cuts the jump short: the loss behind most of the epsilon test's failures (docs/results.md). This asks the
+emulator whether a cut jump can still clear each pit. It plays a model's greedy episode from the game's start
+until Mario is ``--approach`` pixels before a pit, saves the emulator's state, and from there, for each speed
+(walking: right; running: right + B) and each number of agent steps A is held (``--holds``; 1 = cut at the first
+step after take-off), it holds the speed for n = 0, 1, 2, ... agent steps, jumps, holds the speed again, and
+notes whether Mario reaches 16 pixels past the pit's far edge alive. It prints, per pit, the take-off x_pos
+range that clears and how many of the take-offs tried did.
+
+    python scripts/pit_jumps.py runs/ddqn-1-1-s0/final_model.zip
+
+The emulator is stepped frame by frame under the env's frame skip of 4 (one agent step = 4 frames); the pits are
+1-1's first two, as x_pos of their near and far edges (the level's tile columns 69-70 and 86-88), which Mario
+reaches on flat ground; the third (columns 153-154) lies between two staircases and is jumped from the top step,
+which a run-up on flat ground does not model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sb3_mario.errors import ConfigError
+from sb3_mario.run.evaluation import Player, load_model, make_eval_env, model_config, played_network
+
+RIGHT, B, A = 0b10000000, 0b00000010, 0b00000001  # nes-py's button bits
+SPEEDS = {"walk": RIGHT, "run": RIGHT | B}
+PITS_1_1 = ((1104, 1136), (1376, 1424))
+FRAMES_PER_STEP = 4
+PAST_THE_PIT = 16  # pixels past the far edge that count as cleared
+AIR_FRAMES = 240  # frames after take-off to reach them
+MAX_RUN_UP = 64  # agent steps of run-up, a bound for a Mario held back by a wall
+
+
+class Emulator(Protocol):
+    """What the sweep needs of the game: one saved state, frames, Mario's x_pos and whether he is dying."""
+
+    def save(self) -> None: ...
+    def load(self) -> None: ...
+    def frame(self, buttons: int) -> None: ...
+    @property
+    def x_pos(self) -> int: ...
+    @property
+    def dying(self) -> bool: ...
+
+
+class NesEmulator:
+    """:class:`Emulator` over gym-super-mario-bros' ``SuperMarioBrosEnv`` (nes-py's one backup slot)."""
+
+    def __init__(self, nes: Any):
+        self._nes = nes
+
+    def save(self) -> None:
+        self._nes._backup()
+
+    def load(self) -> None:
+        self._nes._restore()
+        self._nes.done = False  # nes-py refuses to step after a death until told otherwise
+
+    def frame(self, buttons: int) -> None:
+        self._nes.step(buttons)
+
+    @property
+    def x_pos(self) -> int:
+        return int(self._nes._x_position)
+
+    @property
+    def dying(self) -> bool:
+        return bool(self._nes._is_dying or self._nes._is_dead)
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One jump of the sweep: where it took off and whether it cleared the pit."""
+
+    take_off: int
+    cleared: bool
+
+
+def hop(emulator: Emulator, speed: int, run_up: int, hold: int, pit: tuple[int, int]) -> Hop | None:
+    """From the saved state: ``speed`` for ``run_up`` agent steps, ``speed`` + A for ``hold`` steps, then
+    ``speed``; None when Mario dies or passes the pit's near edge before the take-off."""
+    emulator.load()
+    for _ in range(FRAMES_PER_STEP * run_up):
+        emulator.frame(speed)
+        if emulator.dying or emulator.x_pos >= pit[0]:
+            return None
+    take_off = emulator.x_pos
+    frames = [speed | A] * (FRAMES_PER_STEP * hold) + [speed] * AIR_FRAMES
+    for buttons in frames:
+        emulator.frame(buttons)
+        if emulator.dying:
+            return Hop(take_off, False)
+        if emulator.x_pos >= pit[1] + PAST_THE_PIT:
+            return Hop(take_off, True)
+    return Hop(take_off, False)
+
+
+def sweep(emulator: Emulator, speed: int, hold: int, pit: tuple[int, int]) -> list[Hop]:
+    """Every take-off before the pit's near edge, one agent step apart: run-ups of 0, 1, 2, ... steps (at most
+    ``MAX_RUN_UP``)."""
+    hops = []
+    run_up = 0
+    while run_up <= MAX_RUN_UP and (jump := hop(emulator, speed, run_up, hold, pit)) is not None:
+        hops.append(jump)
+        run_up += 1
+    return hops
+
+
+def clearing(hops: Sequence[Hop]) -> str:
+    """The take-off x_pos that clear: ``first-last (cleared of tried)``, or ``none (of tried)``."""
+    xs = [h.take_off for h in hops if h.cleared]
+    if not xs:
+        return f"none (of {len(hops)})"
+    return f"{min(xs):,}-{max(xs):,} ({len(xs)} of {len(hops)})"
+
+
+def approach(env: Any, player: Any, x_pos: int) -> bool:
+    """Play the greedy episode from the game's start until Mario stands beyond ``x_pos``: whether he got there."""
+    obs, _ = env.reset(seed=0)
+    while True:
+        obs, _, terminated, truncated, info = env.step(player(obs))
+        if info["x_pos"] > x_pos:
+            return True
+        if terminated or truncated:
+            return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="a model zip whose greedy play brings Mario to each pit")
+    parser.add_argument("--approach", type=int, default=160, help="pixels before a pit to start from (default: 160)")
+    parser.add_argument(
+        "--holds", default="1,2,8", help="agent steps A is held, comma-separated (default: 1,2,8; 8 = a full jump)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        holds = [int(h) for h in args.holds.split(",") if h.strip().isdigit() and int(h) >= 1]
+        if len(holds) != len(args.holds.split(",")):
+            raise ConfigError(f"holds must be comma-separated integers >= 1, actual value: {args.holds}")
+        if args.approach < 1:
+            raise ConfigError(f"approach must be >= 1, actual value: {args.approach}")
+        config = model_config(args.model)
+        if config.settings.level != "1-1":
+            raise ConfigError(f"the pits are 1-1's, the model's level is {config.settings.level}")
+        model = load_model(args.model, device="cpu")
+        env = make_eval_env(config, noop_max=0)
+    except ConfigError as e:
+        print(f"pit_jumps.py: error: {e}", file=sys.stderr)
+        return 2
+    player = Player(model, network=played_network(model, False))
+    emulator = NesEmulator(env.unwrapped._nes)
+    print("| pit (x_pos of its edges) | speed | A held (agent steps) | take-off x_pos that clear |")
+    print("| --- | --- | ---: | --- |")
+    for pit in PITS_1_1:
+        if not approach(env, player, pit[0] - args.approach):
+            print(f"| {pit[0]:,}-{pit[1]:,} | the greedy episode ended before it | | |")
+            continue
+        emulator.save()
+        for name, speed in SPEEDS.items():
+            for hold in holds:
+                print(f"| {pit[0]:,}-{pit[1]:,} | {name} | {hold} | {clearing(sweep(emulator, speed, hold, pit))} |")
+    env.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
