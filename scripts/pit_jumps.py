@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pit_jumps.py: error: {e}", file=sys.stderr)
         return 2
     player = Player(model, network=played_network(model, False))
-    emulator = NesEmulator(env.unwrapped._nes)
+    emulator = NesEmulator(env.unwrapped.nes)
     print("| pit (x_pos of its edges) | speed | A held (agent steps) | take-off x_pos that clear |")
     print("| --- | --- | ---: | --- |")
     for pit in PITS_1_1:

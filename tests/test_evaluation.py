@@ -413,7 +413,8 @@ def test_pit_jumps_sweeps_take_offs_and_held_a(capsys):
     # turns into a landing at >= 28; A for 2 steps flies 16, from 12 and 16
     assert script.sweep(emulator, walk, 1, pit) == [script.Hop(x, False) for x in (0, 4, 8, 12, 16)]
     assert [h.cleared for h in script.sweep(emulator, walk, 2, pit)] == [False, False, False, True, True]
-    # running, take-offs 8 apart (0, 8, 16): A for 1 step flies 16 pixels, so the last one clears; 2 steps fly 32, from every one
+    # running, take-offs 8 apart (0, 8, 16): A for 1 step flies 16 pixels, so the last one clears; 2 steps fly
+    # 32, from every one
     assert script.sweep(emulator, run, 1, pit) == [script.Hop(0, False), script.Hop(8, False), script.Hop(16, True)]
     assert script.clearing(script.sweep(emulator, run, 2, pit)) == "0-16 (3 of 3)"
     assert script.clearing(script.sweep(emulator, walk, 1, pit)) == "none (of 5)"
@@ -428,3 +429,28 @@ def test_pit_jumps_sweeps_take_offs_and_held_a(capsys):
         capsys.readouterr().err
         == "pit_jumps.py: error: holds must be comma-separated integers >= 1, actual value: 1,x\n"
     )
+
+
+def test_pit_jumps_emulator_saves_and_restores_the_game():
+    """scripts/pit_jumps.py's :class:`NesEmulator` on the real game: frames of right move Mario, loading the saved
+    state puts him back, and the same frames then give the same x_pos."""
+    from sb3_mario.env import make_mario_env
+
+    script = load_script("pit_jumps")
+    env = make_mario_env("1-1")
+    env.reset(seed=0)
+    emulator = script.NesEmulator(env.unwrapped.nes)
+    for _ in range(60):  # the level's first frames, before Mario can move
+        emulator.frame(0)
+    emulator.save()
+    start = emulator.x_pos
+    for _ in range(40):
+        emulator.frame(script.SPEEDS["run"])
+    moved = emulator.x_pos
+    assert moved > start and not emulator.dying
+    emulator.load()
+    assert emulator.x_pos == start
+    for _ in range(40):
+        emulator.frame(script.SPEEDS["run"])
+    assert emulator.x_pos == moved
+    env.close()

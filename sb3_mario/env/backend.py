@@ -116,6 +116,12 @@ class _Game(gym.Env):
         self.action_space = gym.spaces.Discrete(int(game.action_space.n))
         self.render_mode = render_mode
 
+    @property
+    def nes(self) -> Any:
+        """The emulator under the action set (gym-super-mario-bros' ``SuperMarioBrosEnv``), for tools that step it
+        frame by frame with button bits and save or restore its state (``scripts/pit_jumps.py``)."""
+        return self._nes
+
     def render(self) -> np.ndarray | None:
         return self._copy_frame() if self.render_mode == "rgb_array" else None
 
