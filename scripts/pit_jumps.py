@@ -2,12 +2,12 @@
 
 In SMB a jump rises for as long as A is held (up to its full height), so a random action that lets go of A in
 the rise cuts the jump short: the loss behind most of the epsilon test's failures (docs/results.md). This asks the
-emulator whether a cut jump can still clear each pit. It plays a model's greedy episode from the game's start
-until Mario is ``--approach`` pixels before a pit, saves the emulator's state, and from there, for each speed
-(walking: right; running: right + B) and each number of agent steps A is held (``--holds``; 1 = cut at the first
-step after take-off), it holds the speed for n = 0, 1, 2, ... agent steps, jumps, holds the speed again, and
-notes whether Mario reaches 16 pixels past the pit's far edge alive. It prints, per pit, the take-off x_pos
-range that clears and how many of the take-offs tried did.
+emulator whether a cut jump can still clear each pit. It replays a model's greedy episode from the game's start
+(``scripts/cut_jumps.py``'s) until Mario is ``--approach`` pixels before a pit, saves the emulator's state, and
+from there, for each speed (walking: right; running: right + B) and each number of agent steps A is held
+(``--holds``; 1 = cut at the first step after take-off), it holds the speed for n = 0, 1, 2, ... agent steps,
+jumps, holds the speed again, and notes whether Mario reaches 16 pixels past the pit's far edge alive. It
+prints, per pit, the take-off x_pos range that clears and how many of the take-offs tried did.
 
     python scripts/pit_jumps.py runs/ddqn-1-1-s0/final_model.zip
 
@@ -24,6 +24,8 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from cut_jumps import greedy_path  # scripts/ is on sys.path when a script runs
 
 from sb3_mario.errors import ConfigError
 from sb3_mario.run.evaluation import Player, load_model, make_eval_env, model_config, played_network
@@ -56,6 +58,7 @@ class NesEmulator:
         self._nes = nes
 
     def save(self) -> None:
+        """Take nes-py's one backup slot, which its ``reset()`` restores: no reset of the env after a save."""
         self._nes._backup()
 
     def load(self) -> None:
@@ -120,15 +123,15 @@ def clearing(hops: Sequence[Hop]) -> str:
     return f"{min(xs):,}-{max(xs):,} ({len(xs)} of {len(hops)})"
 
 
-def approach(env: Any, player: Any, x_pos: int) -> bool:
-    """Play the greedy episode from the game's start until Mario stands beyond ``x_pos``: whether he got there."""
-    obs, _ = env.reset(seed=0)
-    while True:
-        obs, _, terminated, truncated, info = env.step(player(obs))
-        if info["x_pos"] > x_pos:
-            return True
-        if terminated or truncated:
-            return False
+def parse_holds(text: str) -> list[int]:
+    """``--holds``: comma-separated agent steps, each >= 1."""
+    try:
+        holds = [int(h) for h in text.split(",")]
+    except ValueError:
+        holds = []
+    if not holds or min(holds) < 1:
+        raise ConfigError(f"holds must be comma-separated integers >= 1, actual value: {text}")
+    return holds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,9 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        holds = [int(h) for h in args.holds.split(",") if h.strip().isdigit() and int(h) >= 1]
-        if len(holds) != len(args.holds.split(",")):
-            raise ConfigError(f"holds must be comma-separated integers >= 1, actual value: {args.holds}")
+        holds = parse_holds(args.holds)
         if args.approach < 1:
             raise ConfigError(f"approach must be >= 1, actual value: {args.approach}")
         config = model_config(args.model)
@@ -157,14 +158,22 @@ def main(argv: list[str] | None = None) -> int:
     emulator = NesEmulator(env.unwrapped.nes)
     print("| pit (x_pos of its edges) | speed | A held (agent steps) | take-off x_pos that clear |")
     print("| --- | --- | ---: | --- |")
+    greedy, xs, _ = greedy_path(env, player)
+    env.reset(seed=0)  # the last reset: from the first save on, nes-py's reset would restore the saved state
+    played = 0
     for pit in PITS_1_1:
-        if not approach(env, player, pit[0] - args.approach):
+        start = next((t + 1 for t, x in enumerate(xs) if x > pit[0] - args.approach), len(greedy))
+        if start >= len(greedy):
             print(f"| {pit[0]:,}-{pit[1]:,} | the greedy episode ended before it | | |")
             continue
+        for action in greedy[played:start]:  # on along the greedy episode, to the first step past the start
+            env.step(action)
+        played = start
         emulator.save()
         for name, speed in SPEEDS.items():
             for hold in holds:
                 print(f"| {pit[0]:,}-{pit[1]:,} | {name} | {hold} | {clearing(sweep(emulator, speed, hold, pit))} |")
+        emulator.load()  # back to the env's state, to go on along the episode
     env.close()
     return 0
 

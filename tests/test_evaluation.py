@@ -308,8 +308,12 @@ def test_lost_episodes_are_counted_by_how_soon_they_ended_after_a_random_action(
 
 
 def load_script(name: str):
-    """The module of ``scripts/<name>.py`` (the scripts are not a package)."""
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "scripts" / f"{name}.py")
+    """The module of ``scripts/<name>.py`` (the scripts are not a package; they import each other from their
+    folder, which is on ``sys.path`` when one runs)."""
+    scripts = Path(__file__).parents[1] / "scripts"
+    if str(scripts) not in sys.path:
+        sys.path.append(str(scripts))
+    spec = importlib.util.spec_from_file_location(name, scripts / f"{name}.py")
     script = importlib.util.module_from_spec(spec)
     sys.modules[name] = script  # dataclasses look their module up there
     spec.loader.exec_module(script)
