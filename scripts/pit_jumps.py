@@ -7,7 +7,9 @@ emulator whether a cut jump can still clear each pit. It replays a model's greed
 from there, for each speed (walking: right; running: right + B) and each number of agent steps A is held
 (``--holds``; 1 = cut at the first step after take-off), it holds the speed for n = 0, 1, 2, ... agent steps,
 jumps, holds the speed again, and notes whether Mario reaches 16 pixels past the pit's far edge alive. It
-prints, per pit, the take-off x_pos range that clears and how many of the take-offs tried did.
+prints, per pit, the take-off x_pos range that clears and how many of the take-offs tried did, and where the
+network itself takes off on its greedy episode (its last jump from the ground before the pit's near edge: x_pos,
+walking or running, the agent steps it holds A).
 
     python scripts/pit_jumps.py runs/ddqn-1-1-s0/final_model.zip
 
@@ -27,6 +29,8 @@ from typing import Any, Protocol
 
 from cut_jumps import greedy_path  # scripts/ is on sys.path when a script runs
 
+from sb3_mario.env.backend import action_sets
+from sb3_mario.env.factory import action_set_of
 from sb3_mario.errors import ConfigError
 from sb3_mario.run.evaluation import Player, load_model, make_eval_env, model_config, played_network
 
@@ -37,16 +41,20 @@ FRAMES_PER_STEP = 4
 PAST_THE_PIT = 16  # pixels past the far edge that count as cleared
 AIR_FRAMES = 240  # frames after take-off to reach them
 MAX_RUN_UP = 64  # agent steps of run-up, a bound for a Mario held back by a wall
+PLAYER_STATE = 0x001D  # SMB's RAM: 0 on the ground, 1 jumping, 2 falling, 3 on a vine or the flagpole
 
 
 class Emulator(Protocol):
-    """What the sweep needs of the game: one saved state, frames, Mario's x_pos and whether he is dying."""
+    """What the sweep needs of the game: one saved state, frames, Mario's x_pos, whether he stands on the ground
+    and whether he is dying."""
 
     def save(self) -> None: ...
     def load(self) -> None: ...
     def frame(self, buttons: int) -> None: ...
     @property
     def x_pos(self) -> int: ...
+    @property
+    def on_ground(self) -> bool: ...
     @property
     def dying(self) -> bool: ...
 
@@ -73,6 +81,10 @@ class NesEmulator:
         return int(self._nes._x_position)
 
     @property
+    def on_ground(self) -> bool:
+        return int(self._nes.ram[PLAYER_STATE]) == 0
+
+    @property
     def dying(self) -> bool:
         return bool(self._nes._is_dying or self._nes._is_dead)
 
@@ -83,6 +95,52 @@ class Hop:
 
     take_off: int
     cleared: bool
+
+
+@dataclass(frozen=True)
+class PathStep:
+    """One agent step of the greedy episode: x_pos before it, the buttons it pressed, whether Mario stood on the
+    ground before it and after it."""
+
+    x_pos: int
+    buttons: int
+    grounded_before: bool
+    grounded_after: bool
+
+
+@dataclass(frozen=True)
+class TakeOff:
+    """The network's jump at a pit: x_pos at take-off, whether it ran (B held), the agent steps A stayed held."""
+
+    x_pos: int
+    running: bool
+    held: int
+
+
+def walk_path(env: Any, emulator: Emulator, actions: Sequence[int], buttons: Sequence[int]) -> list[PathStep]:
+    """Play ``actions`` from the game's start (``buttons[a]``: action a's button bits), noting each step."""
+    env.reset(seed=0)
+    path = []
+    for action in actions:
+        x_pos, grounded = emulator.x_pos, emulator.on_ground
+        env.step(action)
+        path.append(PathStep(x_pos, buttons[action], grounded, emulator.on_ground))
+    return path
+
+
+def take_off(path: Sequence[PathStep], pit: tuple[int, int]) -> TakeOff | None:
+    """The last jump from the ground (a step with A from the ground that leaves it) before the pit's near
+    edge; None when the path has none."""
+    jumps = [
+        t
+        for t, s in enumerate(path)
+        if s.buttons & A and s.grounded_before and not s.grounded_after and s.x_pos < pit[0]
+    ]
+    if not jumps:
+        return None
+    t = jumps[-1]
+    held = next((n for n, s in enumerate(path[t:]) if not s.buttons & A), len(path) - t)
+    return TakeOff(path[t].x_pos, bool(path[t].buttons & B), held)
 
 
 def hop(emulator: Emulator, speed: int, run_up: int, hold: int, pit: tuple[int, int]) -> Hop | None:
@@ -123,6 +181,12 @@ def clearing(hops: Sequence[Hop]) -> str:
     return f"{min(xs):,}-{max(xs):,} ({len(xs)} of {len(hops)})"
 
 
+def button_bits(names: Sequence[str]) -> int:
+    """An action's button bits as far as the sweep reads them: right, B and A (an action set's button names)."""
+    bits = {"right": RIGHT, "B": B, "A": A}
+    return sum(bit for name, bit in bits.items() if name in names)
+
+
 def parse_holds(text: str) -> list[int]:
     """``--holds``: comma-separated agent steps, each >= 1."""
     try:
@@ -156,9 +220,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     player = Player(model, network=played_network(model, False))
     emulator = NesEmulator(env.unwrapped.nes)
+    buttons = [button_bits(names) for names in action_sets()[action_set_of(config.env_kwargs)]]
     print("| pit (x_pos of its edges) | speed | A held (agent steps) | take-off x_pos that clear |")
     print("| --- | --- | ---: | --- |")
     greedy, xs, _ = greedy_path(env, player)
+    path = walk_path(env, emulator, greedy, buttons)
     env.reset(seed=0)  # the last reset: from the first save on, nes-py's reset would restore the saved state
     played = 0
     for pit in PITS_1_1:
@@ -173,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, speed in SPEEDS.items():
             for hold in holds:
                 print(f"| {pit[0]:,}-{pit[1]:,} | {name} | {hold} | {clearing(sweep(emulator, speed, hold, pit))} |")
+        if (jump := take_off(path, pit)) is not None:
+            speed_name = "run" if jump.running else "walk"
+            print(f"| {pit[0]:,}-{pit[1]:,} | {speed_name} | {jump.held} | the network takes off at {jump.x_pos:,} |")
         emulator.load()  # back to the env's state, to go on along the episode
     env.close()
     return 0

@@ -390,6 +390,10 @@ class JumpingEmulator:
         self.x_pos, self.rise, self.fall, self.rising, self.dying = self.saved
         self.airborne = self.prev_a = False
 
+    @property
+    def on_ground(self) -> bool:
+        return not self.airborne
+
     def frame(self, buttons: int) -> None:
         a = bool(buttons & 0b1)
         if not self.airborne and a and not self.prev_a:
@@ -435,6 +439,54 @@ def test_pit_jumps_sweeps_take_offs_and_held_a(capsys):
     )
 
 
+class SteppingEnv:
+    """The env side of :class:`JumpingEmulator`: an agent step is 4 frames of the action's buttons."""
+
+    def __init__(self, emulator: JumpingEmulator, buttons: list[int]):
+        self.emulator, self.buttons = emulator, buttons
+
+    def reset(self, seed: int) -> None:
+        self.emulator.saved = (0, 0, 0, False, False)
+        self.emulator.load()
+
+    def step(self, action: int) -> None:
+        for _ in range(4):
+            self.emulator.frame(self.buttons[action])
+
+
+def test_pit_jumps_finds_the_networks_take_off():
+    """scripts/pit_jumps.py's take-off of a greedy path on :class:`JumpingEmulator`: the last step with A that
+    leaves the ground before the pit's near edge, its x_pos, its speed and the agent steps A stays held."""
+    script = load_script("pit_jumps")
+    walk, run = script.SPEEDS["walk"], script.SPEEDS["run"]
+    assert (script.button_bits(["right"]), script.button_bits(["right", "A", "B"])) == (walk, run | script.A)
+    assert script.button_bits(["NOOP"]) == 0
+    buttons = [0, walk, walk | script.A, run, run | script.A]  # RIGHT_ONLY's order
+    emulator = JumpingEmulator()
+    # walk to x 4, jump running with A held 2 steps (8 frames up, 8 down: lands at 4 + 2 * 16 = 36), run on
+    path = script.walk_path(SteppingEnv(emulator, buttons), emulator, [1, 4, 4, 3, 3, 3], buttons)
+    assert [s.x_pos for s in path] == [0, 4, 12, 20, 28, 36]
+    assert [(s.grounded_before, s.grounded_after) for s in path] == [
+        (True, True),
+        (True, False),
+        (False, False),
+        (False, False),
+        (False, True),
+        (True, True),
+    ]
+    assert script.take_off(path, JumpingEmulator.PIT) == script.TakeOff(4, running=True, held=2)
+    assert script.take_off(path, (2, 10)) is None  # no jump before x 2
+    # a hop at x 0 that lands before the pit, then the jump that clears it: the take-off is the later one
+    hops = [
+        script.PathStep(0, walk | script.A, True, False),
+        script.PathStep(4, walk, False, True),
+        script.PathStep(8, walk | script.A, True, False),
+        script.PathStep(12, walk | script.A, False, False),
+        script.PathStep(16, walk | script.A, False, False),
+    ]
+    assert script.take_off(hops, JumpingEmulator.PIT) == script.TakeOff(8, running=False, held=3)
+
+
 def test_pit_jumps_emulator_saves_and_restores_the_game():
     """scripts/pit_jumps.py's :class:`NesEmulator` on the real game: frames of right move Mario, loading the saved
     state puts him back, and the same frames then give the same x_pos."""
@@ -451,7 +503,7 @@ def test_pit_jumps_emulator_saves_and_restores_the_game():
     for _ in range(40):
         emulator.frame(script.SPEEDS["run"])
     moved = emulator.x_pos
-    assert moved > start and not emulator.dying
+    assert moved > start and not emulator.dying and emulator.on_ground
     emulator.load()
     assert emulator.x_pos == start
     for _ in range(40):
