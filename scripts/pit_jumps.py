@@ -12,6 +12,7 @@ network itself takes off on its greedy episode (its last jump from the ground be
 walking or running, the agent steps it holds A).
 
     python scripts/pit_jumps.py runs/ddqn-1-1-s0/final_model.zip
+    python scripts/pit_jumps.py runs/ddqn-1-1-s0/final_model.zip --average   # its average of weights
 
 The emulator is stepped frame by frame under the env's frame skip of 4 (one agent step = 4 frames); the pits are
 1-1's first two, as x_pos of their near and far edges (the level's tile columns 69-70 and 86-88), which Mario
@@ -201,6 +202,7 @@ def parse_holds(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", help="a model zip whose greedy play brings Mario to each pit")
+    parser.add_argument("--average", action="store_true", help="play the model's average of weights")
     parser.add_argument("--approach", type=int, default=160, help="pixels before a pit to start from (default: 160)")
     parser.add_argument(
         "--holds", default="1,2,8", help="agent steps A is held, comma-separated (default: 1,2,8; 8 = a full jump)"
@@ -214,11 +216,11 @@ def main(argv: list[str] | None = None) -> int:
         if config.settings.level != "1-1":
             raise ConfigError(f"the pits are 1-1's, the model's level is {config.settings.level}")
         model = load_model(args.model, device="cpu")
+        player = Player(model, network=played_network(model, args.average))
         env = make_eval_env(config, noop_max=0)
     except ConfigError as e:
         print(f"pit_jumps.py: error: {e}", file=sys.stderr)
         return 2
-    player = Player(model, network=played_network(model, False))
     emulator = NesEmulator(env.unwrapped.nes)
     buttons = [button_bits(names) for names in action_sets()[action_set_of(config.env_kwargs)]]
     print("| pit (x_pos of its edges) | speed | A held (agent steps) | take-off x_pos that clear |")

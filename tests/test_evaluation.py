@@ -410,7 +410,7 @@ class JumpingEmulator:
         self.prev_a = a
 
 
-def test_pit_jumps_sweeps_take_offs_and_held_a(capsys):
+def test_pit_jumps_sweeps_take_offs_and_held_a(model_zip: Path, capsys):
     """scripts/pit_jumps.py on :class:`JumpingEmulator`: a jump with A held h agent steps flies 2 * min(4h, 8)
     frames, so it clears the pit (lands at x >= 28) from take-off x0 when x0 + frames * speed >= 28."""
     script = load_script("pit_jumps")
@@ -437,6 +437,8 @@ def test_pit_jumps_sweeps_take_offs_and_held_a(capsys):
         capsys.readouterr().err
         == "pit_jumps.py: error: holds must be comma-separated integers >= 1, actual value: 1,x\n"
     )
+    assert script.main([str(model_zip), "--average"]) == 2  # DoubleDQN's default: no average of weights
+    assert capsys.readouterr().err.startswith("pit_jumps.py: error: this model keeps no average of its weights")
 
 
 class SteppingEnv:
