@@ -472,6 +472,10 @@ def test_bad_input_gives_one_line_and_exit_2(run: Path, tmp_path: Path):
             ["train", "--hyperparams", "average_tau:2", "--run-dir", str(tmp_path / "tau")],
             "average_tau must be in [0, 1] (0: no average), actual value: 2",
         ),
+        (
+            ["train", "--hyperparams", "target_epsilon:-0.5", "--run-dir", str(tmp_path / "epsilon")],
+            "target_epsilon must be in [0, 1] (0: the greedy target), actual value: -0.5",
+        ),
         (["evaluate", str(plain), "--average"], "this model keeps no average of its weights"),
         (["export", str(plain), "-o", str(tmp_path / "average.zip"), "--average"], "keeps no average of its weights"),
         (["train", "--resume", str(bad / "yaml")], "config.yaml is not valid YAML (line 2): expected ',' or ']'"),

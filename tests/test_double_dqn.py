@@ -15,6 +15,7 @@ from stable_baselines3.common.logger import Logger  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
 from sb3_mario import DoubleDQN, double_q_target, make_mario_env  # noqa: E402
+from sb3_mario.errors import ConfigError  # noqa: E402
 from tests.conftest import VectorEnv  # noqa: E402
 
 
@@ -50,6 +51,31 @@ def test_per_sample_n_step_discounts():
     th.testing.assert_close(target, th.tensor([[1.0 + 0.729 * 2.0], [2.0 + 0.9 * 3.0]]))
 
 
+def test_epsilon_greedy_target_mixes_the_greedy_value_and_the_mean():
+    next_q_online = th.tensor([[1.0, 5.0, 2.0], [0.0, -1.0, 3.0]])
+    next_q_target = th.tensor([[10.0, 4.0, 0.0], [7.0, 2.0, 0.0]])
+    rewards, dones = th.tensor([[1.0], [0.5]]), th.tensor([[0.0], [1.0]])
+    target = double_q_target(next_q_online, next_q_target, rewards, dones, 0.9, epsilon=0.1)
+    # row 0: online argmax 1, rated 4 by the target net; mean of the target net 14 / 3
+    # row 1: terminal, the reward alone
+    th.testing.assert_close(target, th.tensor([[1.0 + 0.9 * (0.9 * 4.0 + 0.1 * 14.0 / 3.0)], [0.5]]))
+    # epsilon 1: a uniformly random policy's value, the mean; epsilon 0: van Hasselt's target
+    uniform = double_q_target(next_q_online, next_q_target, rewards, th.zeros(2, 1), 1.0, epsilon=1.0)
+    th.testing.assert_close(uniform, rewards + th.tensor([[14.0 / 3.0], [3.0]]))
+    th.testing.assert_close(
+        double_q_target(next_q_online, next_q_target, rewards, dones, 0.9, epsilon=0.0),
+        double_q_target(next_q_online, next_q_target, rewards, dones, 0.9),
+    )
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, float("nan")])
+def test_target_epsilon_out_of_range_is_one_line(value):
+    with pytest.raises(
+        ConfigError, match=r"^target_epsilon must be in \[0, 1\] \(0: the greedy target\), actual value: "
+    ):
+        DoubleDQN("MlpPolicy", VectorEnv(), target_epsilon=value, device="cpu")
+
+
 def test_shape_mismatch_is_rejected():
     with pytest.raises(ValueError, match=r"must both be \(batch, n_actions\), actual shapes: \(2, 3\) and \(2, 4\)"):
         double_q_target(th.zeros(2, 3), th.zeros(2, 4), th.zeros(2, 1), th.zeros(2, 1), 0.9)
@@ -62,11 +88,18 @@ def _linear(model, weight, bias):
         layer.bias.copy_(th.tensor(bias))
 
 
+# Q_online(s') = [1, 3] -> a* = 1; Q_target(s') = [2.5, -3], its mean -0.25 (see the test below)
 @pytest.mark.parametrize(
-    ("algo", "kwargs", "double"),
-    [(DoubleDQN, {}, True), (DoubleDQN, {"double_q": False}, False), (DQN, {}, False)],
+    ("algo", "kwargs", "next_value"),
+    [
+        (DoubleDQN, {}, -3.0),  # the target net rates the online choice
+        (DoubleDQN, {"double_q": False}, 2.5),  # the max of the target net
+        (DQN, {}, 2.5),
+        (DoubleDQN, {"target_epsilon": 0.5}, 0.5 * -3.0 + 0.5 * -0.25),
+        (DoubleDQN, {"double_q": False, "target_epsilon": 0.5}, 0.5 * 2.5 + 0.5 * -0.25),
+    ],
 )
-def test_logged_loss_is_huber_of_the_double_q_target(algo, kwargs, double):
+def test_logged_loss_is_huber_of_the_double_q_target(algo, kwargs, next_value):
     model = algo(
         "MlpPolicy",
         VectorEnv(),
@@ -90,12 +123,10 @@ def test_logged_loss_is_huber_of_the_double_q_target(algo, kwargs, double):
     model.train(gradient_steps=1, batch_size=1)
 
     # Q_online(s, a=1) = 2; Q_online(s') = [1, 3] -> a* = 1; Q_target(s') = [2.5, -3]
-    double_target = 1.5 + 0.9 * -3.0  # target net rates the online choice
-    dqn_target = 1.5 + 0.9 * 2.5  # max of the target net
     huber = lambda y: F.smooth_l1_loss(th.tensor(2.0), th.tensor(y)).item()  # noqa: E731
-    expected = huber(double_target) if double else huber(dqn_target)
-    assert model.logger.name_to_value["train/loss"] == pytest.approx(expected)
-    assert huber(double_target) != pytest.approx(huber(dqn_target))
+    assert model.logger.name_to_value["train/loss"] == pytest.approx(huber(1.5 + 0.9 * next_value))
+    # the four targets give four different losses: the loss tells them apart
+    assert len({round(huber(1.5 + 0.9 * v), 6) for v in (-3.0, 2.5, -1.625, 1.125)}) == 4
     # learning rate 0: the weights did not move
     th.testing.assert_close(model.q_net.q_net[0].weight, th.tensor(w_online))
 

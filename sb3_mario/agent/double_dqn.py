@@ -30,6 +30,7 @@ def double_q_target(
     rewards: th.Tensor,
     dones: th.Tensor,
     discounts: th.Tensor | float,
+    epsilon: float = 0.0,
 ) -> th.Tensor:
     """The Double Q-learning target of van Hasselt, Guez and Silver (2016), eq. (4).
 
@@ -38,11 +39,19 @@ def double_q_target(
     DQN's target is ``max_a Q_target(s', a)``: the same network picks and rates the next action,
     which overestimates. Here the online network picks and the target network rates.
 
+    With ``epsilon`` > 0 the next state is valued under the epsilon-greedy policy instead of the greedy
+    one, as in Expected Sarsa (Sutton & Barto 2018, section 6.6), with the same two roles:
+    ``(1 - epsilon) * Q_target(s', argmax_a Q_online(s', a)) + epsilon * mean_a Q_target(s', a)``.
+    The values then count the cost of a random action at the next step, as a test that plays
+    epsilon-greedy meets it, without random actions in the data.
+
     :param next_q_online: (batch, n_actions) online-network Q-values of the next observations
     :param next_q_target: (batch, n_actions) target-network Q-values of the next observations
     :param rewards: (batch, 1) rewards (n-step discounted sums with n-step replay)
     :param dones: (batch, 1) 1.0 where the episode terminated (not truncated)
     :param discounts: ``gamma``, or (batch, 1) ``gamma ** k`` from SB3's n-step replay buffer
+    :param epsilon: the probability of a uniformly random next action in the policy the target values;
+        0 (the default): the greedy policy, van Hasselt's target
     :return: (batch, 1) targets
     """
     if next_q_online.shape != next_q_target.shape or next_q_online.dim() != 2:
@@ -52,6 +61,8 @@ def double_q_target(
         )
     next_actions = next_q_online.argmax(dim=1, keepdim=True)  # (batch, 1)
     next_q = next_q_target.gather(1, next_actions)  # (batch, 1)
+    if epsilon > 0:
+        next_q = (1 - epsilon) * next_q + epsilon * next_q_target.mean(dim=1, keepdim=True)
     return rewards + (1 - dones) * discounts * next_q
 
 
@@ -99,6 +110,9 @@ class DoubleDQN(DQN):
         else of this class kept (overlapped updates, prioritized replay, the average of weights), so that
         a comparison of the two targets changes nothing else; without those options it trains exactly as
         SB3's ``DQN`` (``tests/test_double_dqn.py``), one forward pass per update lighter. True by default.
+    :param target_epsilon: value the next state under the epsilon-greedy policy with this epsilon, in
+        either target (:func:`double_q_target`): the values of a policy that a random action may
+        interrupt, as ``evaluate --epsilon`` plays it. 0 by default: the greedy policy, the paper's target.
     :param args: and ``kwargs``: those of :class:`~stable_baselines3.DQN`
     """
 
@@ -114,12 +128,14 @@ class DoubleDQN(DQN):
         average_tau: float = 0.0,
         mixed_precision: bool = False,
         double_q: bool = True,
+        target_epsilon: float = 0.0,
         **kwargs: Any,
     ):
         self.overlap_updates = overlap_updates
         self.average_tau = average_tau
         self.mixed_precision = mixed_precision
         self.double_q = double_q
+        self.target_epsilon = target_epsilon
         self.q_net_average: th.nn.Module | None = None
         self._averaged_updates = 0  # the updates folded into q_net_average
         self._updates: BackgroundUpdates | None = None
@@ -130,6 +146,10 @@ class DoubleDQN(DQN):
         # here, not in __init__: load() sets average_tau (the saved one, or a new one given to it) before this
         if not 0.0 <= self.average_tau <= 1.0:
             raise ConfigError(f"average_tau must be in [0, 1] (0: no average), actual value: {self.average_tau}")
+        if not 0.0 <= self.target_epsilon <= 1.0:
+            raise ConfigError(
+                f"target_epsilon must be in [0, 1] (0: the greedy target), actual value: {self.target_epsilon}"
+            )
         if isinstance(self.replay_buffer_class, type) and issubclass(self.replay_buffer_class, FrameDedupReplayBuffer):
             # n-step sums with this algorithm's gamma, as SB3 does for its own n-step buffer
             self.replay_buffer_kwargs = with_algorithm_gamma(self.replay_buffer_kwargs, self.gamma)
@@ -208,7 +228,7 @@ class DoubleDQN(DQN):
                     self._q_values(self.q_net, replay_data.next_observations) if self.double_q else next_q_target
                 )
                 target_q_values = double_q_target(
-                    next_q_picker, next_q_target, replay_data.rewards, replay_data.dones, discounts
+                    next_q_picker, next_q_target, replay_data.rewards, replay_data.dones, discounts, self.target_epsilon
                 )
 
             # Get current Q-values estimates
