@@ -220,7 +220,9 @@ def test_same_seed_same_actions_and_losses_for_500_steps():
 
 def test_save_load_round_trip_predicts_the_same(tmp_path):
     env = make_mario_env("1-1")
-    model = DoubleDQN("MarioCnnPolicy", env, buffer_size=200, learning_starts=50, seed=1, device="cpu")
+    model = DoubleDQN(
+        "MarioCnnPolicy", env, buffer_size=200, learning_starts=50, seed=1, device="cpu", target_epsilon=0.05
+    )
     model.learn(120)
     model.save(tmp_path / "model.zip")
     obs = []
@@ -235,4 +237,6 @@ def test_save_load_round_trip_predicts_the_same(tmp_path):
         actions, _ = loaded.predict(batch, deterministic=True)
         np.testing.assert_array_equal(actions, expected)
         assert loaded.num_timesteps == 120
-    assert type(DoubleDQN.load(tmp_path / "model.zip")).__name__ == "DoubleDQN"
+    reloaded = DoubleDQN.load(tmp_path / "model.zip")
+    assert type(reloaded).__name__ == "DoubleDQN"
+    assert (reloaded.target_epsilon, reloaded.double_q) == (0.05, True)  # the target's settings travel with it
