@@ -23,8 +23,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 class ScriptedGame(gym.Env):
     """A game whose frames, rewards and end are scripted: frame ``t`` is filled with ``t + 1``
     (so frames differ and max-pooling is checkable), its reward is ``rewards[t]``, ``x_pos`` is
-    ``xs[t]``, Mario stands on the ground after it when ``ground[t]`` (always by default), and the
-    episode terminates after ``len(rewards)`` steps, with ``flag_get`` as given; the info names ``level``
+    ``xs[t]``, Mario stands on the ground after it when ``ground[t]`` (always by default) and is in a
+    jump when ``jumping[t]`` (never by default), it takes ``n_actions`` actions, and the episode
+    terminates after ``len(rewards)`` steps, with ``flag_get`` as given; the info names ``level``
     (world, stage).
     """
 
@@ -38,14 +39,17 @@ class ScriptedGame(gym.Env):
         frames: list[np.ndarray] | None = None,
         ground: list[bool] | None = None,
         level: tuple[int, int] = (1, 1),
+        jumping: list[bool] | None = None,
+        n_actions: int = 5,
     ):
         self.observation_space = gym.spaces.Box(0, 255, (240, 256, 3), dtype=np.uint8)
-        self.action_space = gym.spaces.Discrete(5)
+        self.action_space = gym.spaces.Discrete(n_actions)
         self.rewards = rewards
         self.flag = flag
         self.xs = xs if xs is not None else [40 + t for t in range(1, len(rewards) + 1)]
         self.frames = frames
         self.ground = ground if ground is not None else [True] * len(rewards)
+        self.jumping = jumping if jumping is not None else [False] * len(rewards)
         self.level = level
         self.t = 0
         self.actions: list[int] = []
@@ -55,10 +59,10 @@ class ScriptedGame(gym.Env):
             return self.frames[t].copy()
         return np.full((240, 256, 3), (t + 1) % 256, dtype=np.uint8)
 
-    def _info(self, x: int, flag: bool, on_ground: bool = True) -> dict[str, Any]:
+    def _info(self, x: int, flag: bool, on_ground: bool = True, jumping: bool = False) -> dict[str, Any]:
         world, stage = self.level
         info = {"x_pos": x, "world": world, "stage": stage, "flag_get": flag, "life": 2, "time": 400, "score": 0}
-        return {**info, "coins": 0, "on_ground": on_ground}
+        return {**info, "coins": 0, "on_ground": on_ground, "jumping": jumping}
 
     def render(self) -> np.ndarray:
         return self.frame(self.t)
@@ -73,7 +77,7 @@ class ScriptedGame(gym.Env):
         self.t += 1
         done = self.t >= len(self.rewards)
         flag = self.flag and done
-        info = self._info(self.xs[self.t - 1], flag, self.ground[self.t - 1])
+        info = self._info(self.xs[self.t - 1], flag, self.ground[self.t - 1], self.jumping[self.t - 1])
         return self.frame(self.t), float(self.rewards[self.t - 1]), done, False, info
 
 
@@ -100,7 +104,7 @@ def scripted(monkeypatch: pytest.MonkeyPatch):
 
     def install(rewards: list[float], **kwargs: Any) -> list[ScriptedGame]:
         def fake(world: int, stage: int, buttons: list, render_mode: str | None = None) -> ScriptedGame:
-            game = ScriptedGame(rewards, **kwargs)
+            game = ScriptedGame(rewards, n_actions=len(buttons), **kwargs)
             games.append(game)
             return game
 

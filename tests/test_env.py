@@ -144,6 +144,35 @@ def test_fresh_jump_makes_right_a_held_jump_after_every_landing_on_the_real_game
     assert airborne[True][0] == airborne[False][0] > 30  # a full-height first jump either way
 
 
+def test_full_jump_keeps_a_jump_cut_after_one_agent_step_full_on_the_real_game():
+    """Letting go of A four frames after a take-off ends the rise; with FullJump the jump is as long as one
+    with A held all along, whatever the action without A."""
+    from sb3_mario.env.backend import action_sets
+    from sb3_mario.env.wrappers import FullJump
+
+    noop, right, right_a, right_b = 0, 1, 2, 3
+    buttons = action_sets()["right_only"]
+
+    def airborne(full: bool, after: int) -> int:
+        game = make_game(1, 1, FullJump.game_buttons(buttons) if full else buttons)
+        env = FullJump(game, buttons) if full else game
+        _, info = env.reset(seed=0)
+        assert info["jumping"] is False
+        for _ in range(20):
+            env.step(right)
+        frames = 0
+        for t in range(80):
+            _, _, terminated, _, info = env.step(right_a if t < 4 else after)
+            frames += info["jumping"]
+            assert not terminated
+        env.close()
+        return frames
+
+    held = airborne(False, right_a)
+    assert all(airborne(False, after) < held - 10 for after in (noop, right, right_b))  # the rise cut short
+    assert [airborne(True, after) for after in (noop, right, right_b)] == [held] * 3
+
+
 def test_random_stages_follow_the_seed():
     env = make_mario_env(["1-1", "1-2", "4-1"], frame_skip=4)
 

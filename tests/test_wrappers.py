@@ -13,6 +13,7 @@ from sb3_mario.env.levels import RandomStageGame
 from sb3_mario.env.wrappers import (
     HUD_HEIGHT,
     FreshJump,
+    FullJump,
     MarioFrameObservation,
     NoProgressTruncation,
     RandomNoopStart,
@@ -443,6 +444,58 @@ def test_fresh_jump_maps_each_jump_to_its_buttons_without_a_in_every_action_set(
         assert sorted(env._release) == [i for i, b in enumerate(buttons) if "A" in b]
     with pytest.raises(ValueError, match=r"action \['left', 'A'\] has no counterpart without A"):
         FreshJump(ScriptedGame([0.0]), [["NOOP"], ["right"], ["right", "A"], ["left", "A"]])
+
+
+def test_full_jump_presses_a_with_every_action_while_mario_is_in_a_jump():
+    noop, right, right_a, right_b, right_a_b, a = 0, 1, 2, 3, 4, 5  # a: the game's extra action for NOOP
+    buttons = action_sets()["right_only"]
+    # in a jump after frames 2-5 (the game shows a take-off a frame late); on the ground otherwise
+    jumping = [False, True, True, True, True, False, False, False]
+    game = ScriptedGame([0.0] * 8, jumping=jumping, n_actions=6)
+    env = FullJump(game, buttons)
+    assert env.action_space == gym.spaces.Discrete(5)
+    env.reset(seed=0)
+    for action in [right_a, noop, right, right_b, right_a_b, noop, right, right_b]:
+        env.step(action)
+    # each frame after an info in a jump (frames 3-6) gets A: right -> right + A, right + B -> right + A + B,
+    # NOOP -> A; the other frames get the action as it is
+    assert game.actions == [right_a, noop, right_a, right_a_b, right_a_b, a, right, right_b]
+    game = ScriptedGame([0.0] * 2, jumping=[False, False], n_actions=6)
+    env = FullJump(game, buttons)
+    assert env.reset(seed=0)[1]["jumping"] is False
+    with pytest.raises(ValueError, match="the game has 5 actions, expected 6: build it with FullJump.game_buttons"):
+        FullJump(ScriptedGame([0.0]), buttons)
+
+
+def test_full_jump_gives_the_game_each_action_with_a_that_the_set_lacks():
+    assert FullJump.game_buttons(action_sets()["right_only"])[5:] == [["A"]]
+    assert FullJump.game_buttons(action_sets()["simple"])[7:] == [["left", "A"]]
+    assert FullJump.game_buttons(action_sets()["complex"])[12:] == [["down", "A"], ["up", "A"]]
+    for name, buttons in action_sets().items():
+        game_buttons = FullJump.game_buttons(buttons)
+        assert game_buttons[: len(buttons)] == buttons, name
+        env = FullJump(ScriptedGame([0.0], n_actions=len(game_buttons)), buttons)
+        for action, with_a in enumerate(env._with_a):
+            assert set(game_buttons[with_a]) - {"NOOP"} == set(buttons[action]) - {"NOOP"} | {"A"}, name
+
+
+def test_full_jump_wraps_fresh_jump_and_the_game_gets_the_extra_action(scripted):
+    jumping = [False, True, True, True, False, False, False, False]
+    games = scripted([0.0] * 8, jumping=jumping, ground=[not j for j in jumping])
+    env = make_mario_env("1-1", fresh_jump=True, full_jump=True, frame_skip=1)
+    chain = []
+    inner = env
+    while isinstance(inner, gym.Wrapper):
+        chain.append(type(inner).__name__)
+        inner = inner.env
+    assert chain[-2:] == ["FullJump", "FreshJump"] and inner is games[0]
+    assert env.action_space == gym.spaces.Discrete(5) and games[0].action_space == gym.spaces.Discrete(6)
+    env.reset(seed=0)
+    for action in [2, 0, 0, 0, 2, 2, 2, 2]:
+        env.step(action)
+    # NOOPs in the jump press A (action 5); after the landing FreshJump releases the A held since frame 3 for one
+    # frame (right), and right + A presses it afresh
+    assert games[0].actions == [2, 0, 5, 5, 2, 1, 2, 2]
 
 
 def test_fresh_jump_and_flag_bonus_wrap_the_game_below_replayed_starts(scripted):

@@ -12,7 +12,7 @@ Two generations of ``gym-super-mario-bros`` exist:
 with a ``Discrete`` action space, ``reset(seed=...)``, the legacy (v0) reward
 ``dx + clock + death`` clipped to [-15, 15], and an info dict that always holds
 ``x_pos``, ``world``, ``stage``, ``flag_get``, ``life``, ``time``, ``score`` and ``coins``, and
-``on_ground``, read from the emulator's RAM.
+``on_ground`` and ``jumping``, read from the emulator's RAM.
 Nothing else in ``sb3_mario`` imports the game package.
 """
 
@@ -126,8 +126,10 @@ class _Game(gym.Env):
         return self._copy_frame() if self.render_mode == "rgb_array" else None
 
     def _info(self, info: dict[str, Any]) -> dict[str, Any]:
-        """The cross-generation info, with ``on_ground``: Mario stands on the ground (``Player_State`` 0)."""
-        return {**_pick_info(info), "on_ground": bool(self._nes.ram[PLAYER_STATE_ADDRESS] == 0)}
+        """The cross-generation info, with ``on_ground``: Mario stands on the ground (``Player_State`` 0), and
+        ``jumping``: he is in the air by a jump (``Player_State`` 1), rising or falling."""
+        state = int(self._nes.ram[PLAYER_STATE_ADDRESS])
+        return {**_pick_info(info), "on_ground": state == 0, "jumping": state == 1}
 
     def close(self) -> None:
         if self._game is not None:  # gymnasium asks close() to be idempotent

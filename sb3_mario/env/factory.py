@@ -5,6 +5,7 @@
 
     game (240x256x3 RGB, Discrete(n_actions))
     [-> FreshJump]                        optional, off by default: a jump action on the ground always jumps
+    [-> FullJump]                         optional, off by default: A stays pressed while Mario is in a jump
     [-> FlagBonus(b)]                     optional, off by default: + b on the step that reaches the flag
     [-> ReplayStart(p)]                   optional, off by default (training): some starts along earlier episodes
     [-> StickyAction(p)]                  optional, off by default: each frame repeats the last with prob. p
@@ -38,6 +39,7 @@ from sb3_mario.env.levels import RandomStageGame, level_names, parse_level
 from sb3_mario.env.wrappers import (
     FlagBonus,
     FreshJump,
+    FullJump,
     MarioEpisodeInfo,
     MarioFrameObservation,
     NoProgressTruncation,
@@ -86,6 +88,7 @@ def make_mario_env(
     reward_scale: float = 1.0,
     flag_bonus: float = 0.0,
     fresh_jump: bool = False,
+    full_jump: bool = False,
     render_mode: str | None = None,
 ) -> gym.Env:
     """Build one preprocessed Super Mario Bros env.
@@ -126,6 +129,9 @@ def make_mario_env(
     :param fresh_jump: a jump action always jumps when Mario stands on the ground: A held from an
         earlier frame is released for one frame and pressed again (False, the default: the game's
         own controls, where a held A never jumps again), see :class:`~sb3_mario.env.wrappers.FreshJump`
+    :param full_jump: every jump is a full jump: while Mario is in the air by a jump, each action presses A
+        with its own buttons, so no action can cut a jump short (False, the default: the game's own
+        controls, where letting go of A ends the rise), see :class:`~sb3_mario.env.wrappers.FullJump`
     :param render_mode: ``"rgb_array"`` makes ``render()`` return the full-colour 240x256 frame
     """
     if frame_skip < 1:
@@ -143,13 +149,16 @@ def make_mario_env(
     if not 0.0 <= replay_start_probability <= 1.0:
         raise ValueError(f"replay_start_probability must be in [0, 1], actual value: {replay_start_probability}")
     buttons = _buttons(action_set)
+    game_buttons = FullJump.game_buttons(buttons) if full_jump else buttons
     levels = level_names(level)
     if len(levels) == 1:
-        env: gym.Env = make_game(*parse_level(levels[0]), buttons, render_mode)
+        env: gym.Env = make_game(*parse_level(levels[0]), game_buttons, render_mode)
     else:
-        env = RandomStageGame(levels, buttons, render_mode, turn_length=noop_max + 1 if noop_in_turn else None)
+        env = RandomStageGame(levels, game_buttons, render_mode, turn_length=noop_max + 1 if noop_in_turn else None)
     if fresh_jump:
-        env = FreshJump(env, buttons)
+        env = FreshJump(env, game_buttons)
+    if full_jump:
+        env = FullJump(env, buttons)
     if flag_bonus > 0:
         env = FlagBonus(env, flag_bonus)
     if replay_start_probability > 0:

@@ -207,6 +207,67 @@ class FreshJump(gym.Wrapper, gym.utils.RecordConstructorArgs):
         return obs, reward, terminated, truncated, info
 
 
+class FullJump(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Make every jump a full jump: while Mario is in the air by a jump, A stays pressed whatever the action.
+
+    In the game a jump rises for as long as A is held, and letting go of A in the rise ends it. So
+    one action without A in the few agent steps after a take-off (an epsilon-greedy draw, say) cuts
+    a jump short, and at a pit's edge that is a fall: most of the losses of greedy-trained models
+    to evaluation's random actions were such cuts (docs/results.md). Whether A is held is not in
+    the frames either, so the height of a jump under way is hidden from a network of stacked
+    frames. Here every action sent while ``info["jumping"]`` holds presses A with its own buttons;
+    on the ground and in a fall off a ledge the actions are the game's own. The agent keeps its
+    action set; the game gets the counterparts with A that the set lacks (``["A"]`` for ``["NOOP"]``
+    in RIGHT_ONLY), from :meth:`game_buttons`.
+
+    It must wrap the game itself (one emulator frame per step), below sticky actions and frame
+    skipping, and above :class:`FreshJump`, which then sees A as the game gets it.
+
+    :param env: the game, built with ``FullJump.game_buttons(buttons)``: one emulator frame per step,
+        ``info["jumping"]`` after reset and every step
+    :param buttons: the button names of the agent's discrete actions
+    """
+
+    def __init__(self, env: gym.Env, buttons: list[list[str]]):
+        gym.utils.RecordConstructorArgs.__init__(self, buttons=buttons)
+        gym.Wrapper.__init__(self, env)
+        game_buttons = self.game_buttons(buttons)
+        if env.action_space.n != len(game_buttons):
+            raise ValueError(
+                f"the game has {env.action_space.n} actions, expected {len(game_buttons)}: "
+                "build it with FullJump.game_buttons(buttons)"
+            )
+        index = {frozenset(b) - {"NOOP"}: i for i, b in enumerate(game_buttons)}
+        self._with_a = [index[frozenset(b) - {"NOOP"} | {"A"}] for b in buttons]
+        self.action_space = gym.spaces.Discrete(len(buttons))
+        self._jumping = False
+
+    @staticmethod
+    def game_buttons(buttons: list[list[str]]) -> list[list[str]]:
+        """``buttons``, then each counterpart with A that they lack, in their order."""
+        have = {frozenset(b) - {"NOOP"} for b in buttons}
+        extra = []
+        for b in buttons:
+            with_a = frozenset(b) - {"NOOP"} | {"A"}
+            if with_a not in have:
+                have.add(with_a)
+                extra.append([name for name in b if name != "NOOP"] + ["A"])
+        return [list(b) for b in buttons] + extra
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        obs, info = self.env.reset(seed=seed, options=options)
+        self._jumping = bool(info["jumping"])
+        return obs, info
+
+    def step(self, action: Any):
+        action = int(action)
+        if self._jumping:
+            action = self._with_a[action]
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self._jumping = bool(info["jumping"])
+        return obs, reward, terminated, truncated, info
+
+
 class FlagBonus(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Add ``bonus`` to the reward of the step that reaches the flag.
 
