@@ -27,6 +27,15 @@ def processed(value: int) -> np.ndarray:
     return np.full((84, 84), value, dtype=np.uint8)
 
 
+def wrapper_chain(env: gym.Env) -> tuple[list[str], gym.Env]:
+    """The class names of ``env``'s wrappers, outermost first, and the env under them."""
+    chain = []
+    while isinstance(env, gym.Wrapper):
+        chain.append(type(env).__name__)
+        env = env.env
+    return chain, env
+
+
 def test_frame_skip_sums_rewards_and_max_pools_last_two(scripted):
     scripted([1.0, 2.0, 3.0, 4.0, 10.0, 20.0, 30.0, 40.0, 5.0])
     env = make_mario_env("1-1")
@@ -373,11 +382,7 @@ def test_replay_start_checks_its_arguments():
 def test_replay_start_wraps_the_game_below_sticky_actions_and_reports_every_episode_end(scripted):
     games = scripted([0.0] * 40)
     env = make_mario_env("1-1", replay_start_probability=0.5, repeat_action_probability=0.25, noop_max=3)
-    chain = []
-    inner = env
-    while isinstance(inner, gym.Wrapper):
-        chain.append(type(inner).__name__)
-        inner = inner.env
+    chain, inner = wrapper_chain(env)
     assert chain[-2:] == ["StickyAction", "ReplayStart"] and inner is games[0]
     env.reset(seed=0)
     terminated = truncated = False
@@ -483,11 +488,7 @@ def test_full_jump_wraps_fresh_jump_and_the_game_gets_the_extra_action(scripted)
     jumping = [False, True, True, True, False, False, False, False]
     games = scripted([0.0] * 8, jumping=jumping, ground=[not j for j in jumping])
     env = make_mario_env("1-1", fresh_jump=True, full_jump=True, frame_skip=1)
-    chain = []
-    inner = env
-    while isinstance(inner, gym.Wrapper):
-        chain.append(type(inner).__name__)
-        inner = inner.env
+    chain, inner = wrapper_chain(env)
     assert chain[-2:] == ["FullJump", "FreshJump"] and inner is games[0]
     assert env.action_space == gym.spaces.Discrete(5) and games[0].action_space == gym.spaces.Discrete(6)
     env.reset(seed=0)
@@ -501,9 +502,5 @@ def test_full_jump_wraps_fresh_jump_and_the_game_gets_the_extra_action(scripted)
 def test_fresh_jump_and_flag_bonus_wrap_the_game_below_replayed_starts(scripted):
     games = scripted([0.0] * 40)
     env = make_mario_env("1-1", fresh_jump=True, flag_bonus=50, replay_start_probability=0.5)
-    chain = []
-    inner = env
-    while isinstance(inner, gym.Wrapper):
-        chain.append(type(inner).__name__)
-        inner = inner.env
+    chain, inner = wrapper_chain(env)
     assert chain[-3:] == ["ReplayStart", "FlagBonus", "FreshJump"] and inner is games[0]
