@@ -156,6 +156,11 @@ class RandomNoopStart(gym.Wrapper, gym.utils.RecordConstructorArgs):
         return obs, {**info, "noops": noops}
 
 
+def _pressed(buttons: list[str]) -> frozenset[str]:
+    """The buttons an action presses: its names without ``"NOOP"``."""
+    return frozenset(buttons) - {"NOOP"}
+
+
 class FreshJump(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Make every jump action jump when Mario stands on the ground, by pressing A afresh.
 
@@ -181,11 +186,11 @@ class FreshJump(gym.Wrapper, gym.utils.RecordConstructorArgs):
     def __init__(self, env: gym.Env, buttons: list[list[str]]):
         gym.utils.RecordConstructorArgs.__init__(self, buttons=buttons)
         gym.Wrapper.__init__(self, env)
-        index = {frozenset(b) - {"NOOP"}: i for i, b in enumerate(buttons)}
+        index = {_pressed(b): i for i, b in enumerate(buttons)}
         self._release: dict[int, int] = {}
         for i, b in enumerate(buttons):
             if "A" in b:
-                without = frozenset(b) - {"A", "NOOP"}
+                without = _pressed(b) - {"A"}
                 if without not in index:
                     raise ValueError(f"action {b} has no counterpart without A in the action set {buttons}")
                 self._release[i] = index[without]
@@ -237,18 +242,18 @@ class FullJump(gym.Wrapper, gym.utils.RecordConstructorArgs):
                 f"the game has {env.action_space.n} actions, expected {len(game_buttons)}: "
                 "build it with FullJump.game_buttons(buttons)"
             )
-        index = {frozenset(b) - {"NOOP"}: i for i, b in enumerate(game_buttons)}
-        self._with_a = [index[frozenset(b) - {"NOOP"} | {"A"}] for b in buttons]
+        index = {_pressed(b): i for i, b in enumerate(game_buttons)}
+        self._with_a = [index[_pressed(b) | {"A"}] for b in buttons]
         self.action_space = gym.spaces.Discrete(len(buttons))
         self._jumping = False
 
     @staticmethod
     def game_buttons(buttons: list[list[str]]) -> list[list[str]]:
         """``buttons``, then each counterpart with A that they lack, in their order."""
-        have = {frozenset(b) - {"NOOP"} for b in buttons}
+        have = {_pressed(b) for b in buttons}
         extra = []
         for b in buttons:
-            with_a = frozenset(b) - {"NOOP"} | {"A"}
+            with_a = _pressed(b) | {"A"}
             if with_a not in have:
                 have.add(with_a)
                 extra.append([name for name in b if name != "NOOP"] + ["A"])
