@@ -307,12 +307,17 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
         help="compare at a fixed budget: each run's episodes and evaluations up to this env step "
         "(final-model tests only of runs that ended by then)",
     )
+    p.add_argument(
+        "--x-pos",
+        action="store_true",
+        help="one more panel: the mean final x_pos of each greedy evaluation (how far runs that do not win yet get)",
+    )
 
 
 def _plot(args: argparse.Namespace) -> int:
     from sb3_mario.run.plotting import plot_runs, summary_markdown
 
-    plot_runs(args.run_dirs, args.output, args.block, args.against, args.until)
+    plot_runs(args.run_dirs, args.output, args.block, args.against, args.until, args.x_pos)
     print(summary_markdown(args.run_dirs, args.last, args.until))
     print(f"written to {args.output}")
     return 0

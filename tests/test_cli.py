@@ -420,6 +420,12 @@ def test_plot_draws_both_panels(run: Path, tmp_path: Path):
     n_points = (len(episodes(run)) + 1) // 2
     assert all(len(ax.lines[0].get_xdata()) == n_points for ax in fig.axes[:2])
     assert [ax.lines[0].get_xdata().tolist() for ax in fig.axes[2:]] == [[300, 600], [300, 600]]
+    # --x-pos: one more panel, each evaluation's mean final x_pos as the logger wrote it
+    cli("plot", str(run), "-o", str(out), "--x-pos")
+    reached = plot_runs([run], tmp_path / "x.png", block=2, x_pos=True).axes[3]
+    assert reached.get_title() == "Greedy mean final x_pos per evaluation"
+    assert reached.lines[0].get_xdata().tolist() == [300, 600]
+    assert reached.lines[0].get_ydata().tolist() == pytest.approx([float(x) for x, _ in logged], abs=0.01)
     # at a fixed budget: the episodes that ended by the first one after step 300, and the evaluation at 300
     until = next(int(r["timestep"]) for r in rows if int(r["timestep"]) >= 300)
     assert until < 600 and until < int(rows[-1]["timestep"])

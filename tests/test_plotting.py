@@ -295,6 +295,28 @@ def test_greedy_evaluations_get_a_panel_and_training_curves_can_be_drawn_against
         plot_runs([run], tmp_path / "bad.png", against="hours")
 
 
+def test_the_greedy_evaluations_mean_final_x_pos_gets_a_panel_on_request(tmp_path: Path):
+    from sb3_mario.run.plotting import plot_runs
+
+    run = write_run(tmp_path / "article-s0", [0, 0, 0], [100, 250, 420])
+    write_evaluations(
+        run, [200, 400], [0, 0], mean_x_pos=[694.5, 1361.0], q_estimate=[1.0, 2.0], discounted_return=[1.0, 1.5]
+    )
+    older = write_run(tmp_path / "article-s1", [0, 0], [150, 300])
+    write_evaluations(older, [200], [0])  # evaluations from before mean_x_pos was kept: no line
+    fig = plot_runs([run, older], tmp_path / "plot.png", block=2, x_pos=True)
+    assert [ax.get_title() for ax in fig.axes][2:] == [
+        "Greedy wins per evaluation of 31",
+        "Greedy mean final x_pos per evaluation",
+        "Q estimate and discounted return",
+    ]
+    (line,) = fig.axes[3].lines
+    assert line.get_label() == "article-s0" and line.get_color() == fig.axes[2].lines[0].get_color()
+    assert line.get_xdata().tolist() == [200, 400] and line.get_ydata().tolist() == [694.5, 1361.0]
+    assert fig.axes[3].xaxis.get_major_formatter()(250_000, 0) == "250k"
+    assert len(plot_runs([older], tmp_path / "none.png", block=2, x_pos=True).axes) == 3  # no x_pos: no panel
+
+
 def test_env_step_ticks_read_in_thousands_and_millions():
     from sb3_mario.run.plotting import env_steps_label
 

@@ -289,6 +289,15 @@ def read_average_wins(run_dir: str | Path, until: int | None = None) -> tuple[np
     return evaluations["timesteps"][played], evaluations["average_wins"][played]
 
 
+def read_greedy_x_pos(run_dir: str | Path, until: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Env steps and mean final ``x_pos`` of each of a run's greedy evaluations (up to env step ``until``
+    when given); ``None`` for a run without them."""
+    evaluations = read_evaluations(run_dir, until)
+    if evaluations is None or "mean_x_pos" not in evaluations or not len(evaluations["timesteps"]):
+        return None
+    return evaluations["timesteps"], evaluations["mean_x_pos"]
+
+
 #: What the training curves of :func:`plot_runs` can be drawn against.
 AGAINST = ("episodes", "steps")
 
@@ -299,6 +308,7 @@ def plot_runs(
     block: int = 500,
     against: str = "episodes",
     until: int | None = None,
+    x_pos: bool = False,
 ) -> object:
     """Plot average reward and win % per ``block`` training episodes, one line per run (coloured by
     configuration, styled by seed: :func:`run_styles`), against episodes (as the tutorial's Figure 1)
@@ -306,8 +316,10 @@ def plot_runs(
     have evaluations, a panel draws the wins of each greedy evaluation against env steps (dotted, with
     crosses: those of the run's average of weights, where it keeps one), and one the
     mean Q estimate (solid) against the discounted return obtained (dashed, hollow markers), as van
-    Hasselt et al. (2016), Figure 3, one marker shape per seed. Env-step axes read in k and M. With
-    ``until``, each run's episodes and evaluations up to that env step only.
+    Hasselt et al. (2016), Figure 3, one marker shape per seed. With ``x_pos``, one more panel draws the
+    mean final ``x_pos`` of each greedy evaluation against env steps: how far runs that do not win yet
+    get. Env-step axes read in k and M. With ``until``, each run's episodes and evaluations up to that
+    env step only.
 
     :return: the matplotlib figure (also written to ``output`` as PNG)
     """
@@ -322,7 +334,8 @@ def plot_runs(
         raise ConfigError(f"unknown x axis {against!r}: valid values are {', '.join(AGAINST)}")
     greedy = [read_greedy_wins(run_dir, until) for run_dir in run_dirs]
     estimates = [read_estimates(run_dir, until) for run_dir in run_dirs]
-    panels = 2 + any(g is not None for g in greedy) + any(e is not None for e in estimates)
+    reached = [read_greedy_x_pos(run_dir, until) if x_pos else None for run_dir in run_dirs]
+    panels = 2 + sum(any(p is not None for p in panel) for panel in (greedy, reached, estimates))
     fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4))
     ax_reward, ax_win = axes[0], axes[1]
     names = [Path(run_dir).name for run_dir in run_dirs]
@@ -360,6 +373,14 @@ def plot_runs(
         ax_greedy.set(
             title=f"Greedy wins per evaluation{of}", xlabel="env steps", ylabel="wins", ylim=(-0.02 * top, 1.02 * top)
         )
+    if any(r is not None for r in reached):
+        ax_x = next(extra)
+        for label, (colour, linestyle), x_pos_of_run in zip(names, styles, reached, strict=True):
+            if x_pos_of_run is not None:
+                ax_x.plot(
+                    *x_pos_of_run, color=f"C{colour % 10}", linestyle=linestyle, marker="o", markersize=3, label=label
+                )
+        ax_x.set(title="Greedy mean final x_pos per evaluation", xlabel="env steps", ylabel="x_pos")
     if any(e is not None for e in estimates):
         ax_q = next(extra)
         for label, (colour, linestyle), estimate in zip(names, styles, estimates, strict=True):
