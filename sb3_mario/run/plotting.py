@@ -241,7 +241,7 @@ def env_steps_label(steps: float, _position: object = None) -> str:
 def run_styles(names: list[str]) -> list[tuple[int, str]]:
     """(colour index, line style) of each run: one colour per configuration, one line style per seed.
 
-    Runs named ``<config>-s<seed>`` (as ``scripts/compare_article.sh`` names them) share the colour of
+    Runs named ``<config>-s<seed>`` (as ``scripts/seeds.sh`` names them) share the colour of
     their configuration and take one line style per seed; any other name is a configuration of its own,
     drawn solid.
     """
